@@ -1,0 +1,108 @@
+"""Training settings: the validated, frozen `TrainConfig` and the constants it draws on."""
+
+import dataclasses
+import hashlib
+import json
+
+IMAGE_SHAPE = (28, 28, 1)
+NUM_CLASSES = 10
+TRAIN_SPLIT_SIZE = 60_000
+
+DATASETS = ("mnist", "fashion_mnist")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+
+# Inclusive ranges for the numeric fields, shared by validation, the CLI and the dashboard sliders.
+HIDDEN_SIZE_RANGE = (1, 2048)
+HIDDEN_LAYERS_RANGE = (1, 6)
+EPOCHS_RANGE = (1, 100)
+LEARNING_RATE_RANGE = (1e-5, 1.0)
+DROPOUT_RANGE = (0.0, 0.7)
+VALIDATION_FRACTION_RANGE = (0.01, 0.5)
+SEED_RANGE = (0, 2**31 - 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides what a training run produces; defaults equal the seed notebook."""
+
+    hidden_size: int = 50  # Units in each hidden Dense layer.
+    hidden_layers: int = 2  # Number of hidden Dense layers between Flatten and the softmax.
+    activation: str = "relu"  # Non-linearity of the hidden layers.
+    epochs: int = 5  # Full passes over the training split.
+    batch_size: int = 100  # Examples per gradient step.
+    optimizer: str = "adam"  # Rule that turns gradients into weight updates.
+    learning_rate: float = 0.001  # Step size of the optimizer.
+    dropout: float = 0.0  # Fraction of hidden activations zeroed during training.
+    validation_fraction: float = 0.1  # Share of the training split held out for validation.
+    dataset: str = "mnist"  # tfds dataset name.
+    seed: int = 0  # Seeds the split, the initial weights, shuffling and dropout.
+
+    def __post_init__(self):
+        _check_int("hidden_size", self.hidden_size, *HIDDEN_SIZE_RANGE)
+        _check_int("hidden_layers", self.hidden_layers, *HIDDEN_LAYERS_RANGE)
+        _check_int("epochs", self.epochs, *EPOCHS_RANGE)
+        _check_int("seed", self.seed, *SEED_RANGE)
+        _check_choice("activation", self.activation, ACTIVATIONS)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice("dataset", self.dataset, DATASETS)
+        _check_float("learning_rate", self.learning_rate, *LEARNING_RATE_RANGE)
+        _check_float("dropout", self.dropout, *DROPOUT_RANGE)
+        _check_float("validation_fraction", self.validation_fraction, *VALIDATION_FRACTION_RANGE)
+        _check_int("batch_size", self.batch_size, 1, self.train_size)
+
+    @property
+    def validation_size(self):
+        """Number of training-split examples held out for validation."""
+        return round(TRAIN_SPLIT_SIZE * self.validation_fraction)
+
+    @property
+    def train_size(self):
+        """Number of examples the network is trained on."""
+        return TRAIN_SPLIT_SIZE - self.validation_size
+
+    def to_dict(self):
+        """Returns the settings as a plain JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        """Builds a config from a dict, rejecting names that are not settings."""
+        unknown = sorted(set(values) - {field.name for field in dataclasses.fields(cls)})
+        if unknown:
+            raise ValueError(f"Unknown setting(s): {', '.join(unknown)}.")
+        return cls(**values)
+
+    def key(self):
+        """Returns a short stable hash of the settings, used to find an identical stored run."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def describe(self):
+        """Returns a short human label such as '2×50 relu, 5 ep, batch 100'."""
+        label = (
+            f"{self.hidden_layers}×{self.hidden_size} {self.activation}, "
+            f"{self.epochs} ep, batch {self.batch_size}"
+        )
+        if self.dataset != "mnist":
+            label += f", {self.dataset}"
+        return label
+
+
+def _check_int(name, value, low, high):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}.")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be from {low} to {high}, got {value}.")
+
+
+def _check_float(name, value, low, high):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number from {low} to {high}, got {value!r}.")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be from {low} to {high}, got {value}.")
+
+
+def _check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}.")

@@ -1,0 +1,91 @@
+"""Measuring a trained network: batched inference, test metrics and where it goes wrong."""
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+
+from mnist_core.config import NUM_CLASSES
+
+INFERENCE_BATCH_SIZE = 2000
+# Keras clips probabilities by this before taking the log, so the loss stays finite.
+_EPSILON = 1e-7
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """Test-set figures of one network.
+
+    Attributes:
+        loss: mean sparse categorical cross-entropy.
+        accuracy: share of images whose most probable class is the true one.
+        confusion: (10, 10) int counts, rows are true classes and columns predictions.
+        per_class_accuracy: (10,) accuracy on the images of each true class.
+        misclassified: indices into the test split of the images predicted wrongly.
+        misclassified_probabilities: (len(misclassified), 10) probabilities for those images.
+    """
+
+    loss: float
+    accuracy: float
+    confusion: np.ndarray
+    per_class_accuracy: np.ndarray
+    misclassified: np.ndarray
+    misclassified_probabilities: np.ndarray
+
+
+def make_inference_function(model):
+    """Returns a compiled function mapping a uint8 image batch to class probabilities.
+
+    The batch size is fixed (short batches are padded) so the function compiles only once.
+    """
+
+    @tf.function(jit_compile=True, reduce_retracing=True)
+    def infer(images):
+        return model(tf.cast(images, tf.float32) / 255.0, training=False)
+
+    def predict_probabilities(images):
+        outputs = []
+        for start in range(0, len(images), INFERENCE_BATCH_SIZE):
+            batch = images[start:start + INFERENCE_BATCH_SIZE]
+            padding = INFERENCE_BATCH_SIZE - len(batch)
+            if padding:
+                batch = np.concatenate([batch, np.zeros((padding,) + batch.shape[1:], batch.dtype)])
+            outputs.append(infer(batch).numpy()[:INFERENCE_BATCH_SIZE - padding])
+        return np.concatenate(outputs)
+
+    return predict_probabilities
+
+
+def loss_and_accuracy(probabilities, labels):
+    """Returns the mean cross-entropy and the accuracy of predicted `probabilities`."""
+    true_class_probability = probabilities[np.arange(len(labels)), labels]
+    loss = -np.log(np.clip(true_class_probability, _EPSILON, 1.0 - _EPSILON)).mean()
+    accuracy = (probabilities.argmax(axis=1) == labels).mean()
+    return float(loss), float(accuracy)
+
+
+def evaluate_probabilities(probabilities, labels):
+    """Builds the full `Evaluation` from test-set probabilities and true labels."""
+    labels = np.asarray(labels, dtype=np.int64)
+    predictions = probabilities.argmax(axis=1)
+    loss, accuracy = loss_and_accuracy(probabilities, labels)
+    confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
+    np.add.at(confusion, (labels, predictions), 1)
+    class_totals = confusion.sum(axis=1)
+    per_class_accuracy = np.divide(
+        np.diag(confusion), class_totals, out=np.zeros(NUM_CLASSES), where=class_totals > 0
+    )
+    misclassified = np.flatnonzero(predictions != labels)
+    return Evaluation(
+        loss=loss,
+        accuracy=accuracy,
+        confusion=confusion,
+        per_class_accuracy=per_class_accuracy,
+        misclassified=misclassified,
+        misclassified_probabilities=probabilities[misclassified].astype(np.float32),
+    )
+
+
+def evaluate_model(model, images, labels):
+    """Runs `model` over uint8 `images` and returns its `Evaluation` against `labels`."""
+    return evaluate_probabilities(make_inference_function(model)(images), labels)

@@ -1,0 +1,56 @@
+"""The network: a Keras multilayer perceptron built and compiled from a `TrainConfig`."""
+
+import keras
+from keras import layers
+
+from mnist_core.config import IMAGE_SHAPE, NUM_CLASSES
+
+_OPTIMIZERS = {
+    "adam": keras.optimizers.Adam,
+    "sgd": keras.optimizers.SGD,
+    "rmsprop": keras.optimizers.RMSprop,
+}
+
+
+def build_mlp(config):
+    """Returns the compiled network: Flatten → hidden Dense layers → Dense(10, softmax).
+
+    Every random initialiser and dropout layer gets its own seed derived from `config.seed`, so
+    the same config gives the same network even when other trainings run in other threads.
+    """
+    model_layers = [keras.Input(shape=IMAGE_SHAPE, name="image"), layers.Flatten(name="flatten")]
+    for index in range(config.hidden_layers):
+        model_layers.append(
+            layers.Dense(
+                config.hidden_size,
+                activation=config.activation,
+                kernel_initializer=keras.initializers.GlorotUniform(seed=config.seed * 100 + index),
+                name=f"hidden_{index + 1}",
+            )
+        )
+        if config.dropout > 0:
+            model_layers.append(
+                layers.Dropout(config.dropout, seed=config.seed * 100 + 50 + index, name=f"dropout_{index + 1}")
+            )
+    model_layers.append(
+        layers.Dense(
+            NUM_CLASSES,
+            activation="softmax",
+            kernel_initializer=keras.initializers.GlorotUniform(seed=config.seed * 100 + 99),
+            name="output",
+        )
+    )
+    model = keras.Sequential(model_layers, name="mlp")
+    model.compile(
+        optimizer=_OPTIMIZERS[config.optimizer](learning_rate=config.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def count_parameters(config):
+    """Returns the number of trainable weights without building the network."""
+    inputs = IMAGE_SHAPE[0] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2]
+    sizes = [inputs] + [config.hidden_size] * config.hidden_layers + [NUM_CLASSES]
+    return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))

@@ -1,0 +1,23 @@
+"""The core must stay usable without Streamlit."""
+
+import subprocess
+import sys
+
+from conftest import REPO_ROOT
+
+
+def test_importing_mnist_core_does_not_import_streamlit():
+    modules = "config data model train evaluate cli runs predict preprocess jobs"
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules.split()!r}:\n"
+        "    try:\n"
+        "        importlib.import_module('mnist_core.' + name)\n"
+        "    except ModuleNotFoundError as error:\n"
+        "        if error.name != 'mnist_core.' + name: raise\n"
+        "print('streamlit' in sys.modules)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True
+    )
+    assert completed.stdout.strip().splitlines()[-1] == "False"

@@ -1,0 +1,78 @@
+"""Tests of the training loop: history, progress, determinism, cancellation and accuracy."""
+
+import numpy as np
+
+from mnist_core.config import TrainConfig
+from mnist_core.model import build_mlp, count_parameters
+from mnist_core.train import HISTORY_KEYS, train_run
+
+TINY = TrainConfig(hidden_size=16, hidden_layers=1, epochs=2)
+
+
+def test_model_shape_matches_the_seed():
+    model = build_mlp(TrainConfig())
+    assert [layer.name for layer in model.layers] == ["flatten", "hidden_1", "hidden_2", "output"]
+    assert model.count_params() == count_parameters(TrainConfig()) == 784 * 50 + 50 + 50 * 50 + 50 + 510
+    assert model.output_shape == (None, 10)
+    assert model.loss == "sparse_categorical_crossentropy"
+
+
+def test_dropout_adds_layers():
+    names = [layer.name for layer in build_mlp(TrainConfig(dropout=0.2, hidden_layers=3)).layers]
+    assert names.count("dropout_1") == 1 and len(names) == 8
+
+
+def test_history_progress_and_test_metrics(data_dir, tiny_result):
+    result = tiny_result
+    assert set(result.history) == set(HISTORY_KEYS) and len(result.history["loss"]) == 1
+    assert 0.8 < result.history["val_accuracy"][0] <= 1 and result.history["loss"][0] < 1.0
+    assert 0.85 < result.evaluation.accuracy < 1 and not result.stopped
+    assert result.evaluation.confusion.sum() == 10000
+    assert len(result.evaluation.misclassified) == round(10000 * (1 - result.evaluation.accuracy))
+
+
+def test_progress_is_reported_within_and_after_each_epoch(data_dir):
+    events = []
+    train_run(TINY, data_dir=data_dir, on_progress=events.append)
+    steps = [event for event in events if event.kind == "step"]
+    epochs = [event for event in events if event.kind == "epoch"]
+    assert len(steps) == 20 and len(epochs) == 2
+    fractions = [event.fraction for event in events]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert steps[0].step == 54 and steps[0].steps_per_epoch == 540
+    assert set(epochs[0].logs) == set(HISTORY_KEYS)
+
+
+def test_same_seed_gives_identical_runs(data_dir):
+    first = train_run(TINY, data_dir=data_dir)
+    second = train_run(TINY, data_dir=data_dir)
+    assert first.history["loss"] == second.history["loss"]
+    assert first.history["val_accuracy"] == second.history["val_accuracy"]
+    assert first.evaluation.accuracy == second.evaluation.accuracy
+    other = train_run(TrainConfig(hidden_size=16, hidden_layers=1, epochs=2, seed=1), data_dir=data_dir)
+    assert other.history["loss"] != first.history["loss"]
+
+
+def test_stop_returns_a_stopped_run_within_one_chunk(data_dir):
+    events = []
+    result = train_run(
+        TrainConfig(epochs=50), data_dir=data_dir, on_progress=events.append, should_stop=lambda: True
+    )
+    assert result.stopped and result.epochs_completed == 0
+    assert [event.kind for event in events] == ["step", "epoch"]
+    assert events[0].step == 54, "stopped after the first chunk of 54 of 540 steps"
+    assert len(result.history["loss"]) == 1 and 0 < result.evaluation.accuracy < 1
+
+
+def test_partial_last_batch_and_other_settings_train(data_dir):
+    config = TrainConfig(hidden_size=32, epochs=1, batch_size=1000, validation_fraction=0.1234,
+                         optimizer="sgd", learning_rate=0.1, activation="tanh", dropout=0.3)
+    result = train_run(config, data_dir=data_dir)
+    assert np.isfinite(result.history["loss"][0]) and result.evaluation.accuracy > 0.6, "far above the 10% of guessing"
+
+
+def test_default_config_reaches_the_seed_accuracy(data_dir):
+    result = train_run(TrainConfig(), data_dir=data_dir)
+    assert len(result.history["loss"]) == 5
+    assert result.evaluation.accuracy >= 0.965
+    assert result.history["val_accuracy"][-1] > result.history["val_accuracy"][0]
