@@ -1,9 +1,9 @@
 """Dataset access: loading MNIST-style splits through tfds and the fixed validation split."""
 
 import dataclasses
-import functools
 import os
 import socket
+import threading
 
 import numpy as np
 
@@ -19,6 +19,11 @@ _DEFAULT_DATA_DIR = os.path.join("~", "tensorflow_datasets")
 _DOWNLOAD_HOST = "storage.googleapis.com"
 # Larger than any split, so one batch holds a whole split.
 _MAX_SPLIT_SIZE = 100_000
+
+
+# Datasets already read, by (name, folder). The lock makes concurrent trainings share one read.
+_CACHE = {}
+_CACHE_LOCK = threading.Lock()
 
 
 class DatasetUnavailableError(RuntimeError):
@@ -85,16 +90,20 @@ def load_dataset(name="mnist", data_dir=None, download=True):
     """
     if name not in CLASS_NAMES:
         raise ValueError(f"dataset must be one of {', '.join(CLASS_NAMES)}, got {name!r}.")
-    return _load_cached(name, resolve_data_dir(data_dir), download)
+    folder = resolve_data_dir(data_dir)
+    with _CACHE_LOCK:
+        if (name, folder) not in _CACHE:
+            _CACHE[(name, folder)] = _read_tfds(name, folder, download)
+        return _CACHE[(name, folder)]
 
 
 def clear_cache():
     """Forgets the datasets held in memory, so the next load reads tfds again."""
-    _load_cached.cache_clear()
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
-@functools.lru_cache(maxsize=4)
-def _load_cached(name, data_dir, download):
+def _read_tfds(name, data_dir, download):
     import tensorflow_datasets as tfds
 
     if not is_prepared(name, data_dir):

@@ -24,19 +24,19 @@ def build_mlp(config):
             layers.Dense(
                 config.hidden_size,
                 activation=config.activation,
-                kernel_initializer=keras.initializers.GlorotUniform(seed=config.seed * 100 + index),
+                kernel_initializer=keras.initializers.GlorotUniform(seed=_layer_seed(config.seed, index)),
                 name=f"hidden_{index + 1}",
             )
         )
         if config.dropout > 0:
             model_layers.append(
-                layers.Dropout(config.dropout, seed=config.seed * 100 + 50 + index, name=f"dropout_{index + 1}")
+                layers.Dropout(config.dropout, seed=_layer_seed(config.seed, 50 + index), name=f"dropout_{index + 1}")
             )
     model_layers.append(
         layers.Dense(
             NUM_CLASSES,
             activation="softmax",
-            kernel_initializer=keras.initializers.GlorotUniform(seed=config.seed * 100 + 99),
+            kernel_initializer=keras.initializers.GlorotUniform(seed=_layer_seed(config.seed, 99)),
             name="output",
         )
     )
@@ -54,3 +54,8 @@ def count_parameters(config):
     inputs = IMAGE_SHAPE[0] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2]
     sizes = [inputs] + [config.hidden_size] * config.hidden_layers + [NUM_CLASSES]
     return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+
+
+def _layer_seed(seed, layer_index):
+    """Returns a distinct seed for each layer that stays within a 32-bit integer."""
+    return (seed * 101 + layer_index) % (2**31 - 1)
