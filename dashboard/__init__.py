@@ -1,0 +1,1 @@
+"""App-side helpers shared by the Streamlit pages: cached resources, charts and shared widgets."""

@@ -1,0 +1,121 @@
+"""Plotly figures for training curves, confusion matrices, probabilities and 28×28 images."""
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+_COLOURS = qualitative.Plotly
+
+
+def curves_figure(histories):
+    """Loss and accuracy per epoch, train (solid) and validation (dashed), one colour per run.
+
+    Args:
+        histories: a dict mapping a legend label to a history dict with lists under "loss",
+            "accuracy", "val_loss" and "val_accuracy".
+    """
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Accuracy (higher is better)"))
+    for index, (label, history) in enumerate(histories.items()):
+        colour = _COLOURS[index % len(_COLOURS)]
+        epochs = list(range(1, len(history["loss"]) + 1))
+        for column, metric in ((1, "loss"), (2, "accuracy")):
+            for prefix, dash, part in (("", "solid", "train"), ("val_", "dash", "validation")):
+                figure.add_trace(
+                    go.Scatter(
+                        x=epochs, y=history[prefix + metric], mode="lines+markers",
+                        name=f"{label} — {part}", legendgroup=f"{label}-{part}", showlegend=column == 1,
+                        line={"color": colour, "dash": dash},
+                        hovertemplate=f"{part} {metric}: %{{y:.4f}}<br>epoch %{{x}}<extra>{label}</extra>",
+                    ),
+                    row=1, col=column,
+                )
+    figure.update_xaxes(title_text="epoch", dtick=1)
+    figure.update_layout(height=380, margin={"t": 40, "b": 10, "l": 10, "r": 10},
+                         legend={"orientation": "h", "y": -0.25})
+    return figure
+
+
+def confusion_figure(confusion, class_names):
+    """The confusion matrix as a heatmap: rows are true classes, columns predictions."""
+    confusion = np.asarray(confusion)
+    names = [str(name) for name in class_names]
+    figure = go.Figure(
+        go.Heatmap(
+            z=np.log1p(confusion), x=names, y=names, customdata=confusion, colorscale="Blues",
+            showscale=False, text=confusion, texttemplate="%{text}",
+            hovertemplate="true %{y}, predicted %{x}: %{customdata} images<extra></extra>",
+        )
+    )
+    figure.update_layout(height=460, margin={"t": 10, "b": 10, "l": 10, "r": 10},
+                         xaxis_title="predicted", yaxis_title="true")
+    figure.update_yaxes(autorange="reversed", type="category")
+    figure.update_xaxes(type="category", side="top")
+    return figure
+
+
+def probabilities_figure(probabilities, class_names):
+    """A bar chart of the ten class probabilities, the top one highlighted."""
+    probabilities = np.asarray(probabilities, dtype=float)
+    colours = ["#d62728" if index == probabilities.argmax() else "#1f77b4" for index in range(len(probabilities))]
+    figure = go.Figure(
+        go.Bar(x=[str(name) for name in class_names], y=probabilities, marker_color=colours,
+               hovertemplate="%{x}: %{y:.1%}<extra></extra>")
+    )
+    figure.update_layout(height=260, margin={"t": 10, "b": 10, "l": 10, "r": 10},
+                         yaxis={"range": [0, 1], "tickformat": ".0%"})
+    figure.update_xaxes(type="category")
+    return figure
+
+
+def image_figure(image, title="", colorscale="gray", zero_centred=False):
+    """A small image (28×28 or any 2-D array) drawn large with its pixel values on hover."""
+    image = np.asarray(image, dtype=float)
+    limit = float(np.abs(image).max()) or 1.0
+    colour_range = {"zmin": -limit, "zmax": limit} if zero_centred else {"zmin": 0, "zmax": max(1.0, image.max())}
+    figure = go.Figure(go.Heatmap(z=image, colorscale=colorscale, showscale=False, **colour_range,
+                                  hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"))
+    figure.update_layout(height=260, width=260, margin={"t": 30 if title else 5, "b": 5, "l": 5, "r": 5},
+                         title={"text": title, "font": {"size": 13}})
+    figure.update_yaxes(autorange="reversed", visible=False, scaleanchor="x")
+    figure.update_xaxes(visible=False)
+    return figure
+
+
+def per_class_figure(per_class_accuracy, class_names, overall_accuracy=None):
+    """A bar chart of test accuracy per true class, the weakest class highlighted.
+
+    The axis starts a little below the weakest class rather than at 0: the classes usually lie
+    within a few percent of each other, and from 0 every bar would look the same.
+
+    Args:
+        per_class_accuracy: ten shares of each class's test images classified correctly.
+        class_names: the ten class names, in label order.
+        overall_accuracy: when given, drawn as a dotted line so classes below average stand out.
+    """
+    accuracy = np.asarray(per_class_accuracy, dtype=float)
+    lowest = float(np.floor(max(accuracy.min() - 0.02, 0.0) * 20) / 20)
+    colours = ["#d62728" if index == accuracy.argmin() else "#1f77b4" for index in range(len(accuracy))]
+    figure = go.Figure(
+        go.Bar(x=[str(name) for name in class_names], y=accuracy, marker_color=colours,
+               text=[f"{value:.1%}" for value in accuracy], textposition="outside", cliponaxis=False,
+               hovertemplate="true class %{x}: %{y:.2%} correct<extra></extra>")
+    )
+    if overall_accuracy is not None:
+        figure.add_hline(y=overall_accuracy, line_dash="dot", line_color="#555")
+    figure.update_layout(height=460, margin={"t": 30, "b": 10, "l": 10, "r": 10}, xaxis_title="true class",
+                         yaxis={"range": [lowest, 1 + (1 - lowest) * 0.06], "tickformat": ".0%"})
+    figure.update_xaxes(type="category")
+    return figure
+
+
+def comparison_curves_figure(histories):
+    """curves_figure for any number of runs, taller by one legend row per run.
+
+    The legend hangs below the plots from its top edge, so a long legend grows downwards
+    instead of squeezing the plots and covering the epoch axis titles.
+    """
+    figure = curves_figure(histories)
+    figure.update_layout(height=380 + 26 * max(len(histories) - 1, 0),
+                         legend={"orientation": "h", "yanchor": "top", "y": -0.2})
+    return figure

@@ -1,0 +1,67 @@
+"""Everything the pages share across reruns: the run store, the job manager and session state.
+
+All Streamlit caching of the app sits here, at module level.
+"""
+
+import os
+import uuid
+
+import streamlit as st
+
+from mnist_core.runs import CorruptRunError, RunNotFoundError, RunStore
+
+# How many trainings may run at once on this server; others wait in a visible queue.
+MAX_CONCURRENT_TRAININGS = int(os.environ.get("MNIST_MAX_TRAININGS", "2"))
+_ACTIVE_RUN_KEY = "active_run_id"
+
+
+@st.cache_resource
+def get_store():
+    """Returns the server-wide run store (folder from $MNIST_RUNS_DIR or the default)."""
+    return RunStore()
+
+
+@st.cache_resource
+def get_job_manager():
+    """Returns the server-wide background training manager."""
+    from mnist_core.jobs import JobManager
+
+    return JobManager(get_store(), max_concurrent=MAX_CONCURRENT_TRAININGS)
+
+
+def session_owner():
+    """Returns an id for this browser session, so its jobs are told apart from others'."""
+    if "owner_id" not in st.session_state:
+        st.session_state.owner_id = uuid.uuid4().hex
+    return st.session_state.owner_id
+
+
+def list_runs():
+    """Returns the stored runs newest first, and warnings about folders that could not be read."""
+    store = get_store()
+    runs = store.list()
+    return runs, list(store.warnings)
+
+
+def load_run(run_id):
+    """Returns the stored run, or None (after showing why) when it is gone or broken."""
+    try:
+        return get_store().load(run_id)
+    except (RunNotFoundError, CorruptRunError) as error:
+        st.warning(f"Run {run_id} could not be loaded ({error}). The other runs still work.")
+        return None
+
+
+def active_run():
+    """Returns this session's active run: the one chosen last, else the newest stored run."""
+    runs, _ = list_runs()
+    chosen = st.session_state.get(_ACTIVE_RUN_KEY)
+    for run in runs:
+        if run.run_id == chosen:
+            return run
+    return runs[0] if runs else None
+
+
+def set_active_run(run_id):
+    """Makes `run_id` the run the sidebar, Results and Draw pages start from."""
+    st.session_state[_ACTIVE_RUN_KEY] = run_id

@@ -1,0 +1,148 @@
+"""The Train page's parts: the settings form, the live training panel and a finished run's view."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, state
+from mnist_core.config import ACTIVATIONS, DATASETS, OPTIMIZERS, TrainConfig
+
+HIDDEN_SIZES = (8, 16, 32, 50, 64, 100, 128, 256, 512, 1024, 2048)
+BATCH_SIZES = (1, 8, 16, 32, 50, 64, 100, 128, 256, 512, 1000, 5000)
+LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
+DATASET_LABELS = {"mnist": "MNIST digits", "fashion_mnist": "Fashion-MNIST clothes"}
+FINAL_STATES = ("done", "stopped", "failed")
+_JOB_KEY = "train_job_id"
+
+
+def settings_form():
+    """Shows the training settings in a form; returns (config or None, train, retrain) on submit.
+
+    A form sends its values only when a button is pressed, so moving a slider never interrupts
+    anything that is running.
+    """
+    defaults = TrainConfig()
+    with st.form("train_settings"):
+        left, right = st.columns(2)
+        values = {
+            "hidden_size": left.select_slider(
+                "Hidden size", HIDDEN_SIZES, value=defaults.hidden_size, key="hidden_size",
+                help="Neurons in each hidden Dense layer: more neurons can learn more patterns, but train slower."),
+            "hidden_layers": right.slider(
+                "Hidden layers", 1, 6, defaults.hidden_layers, key="hidden_layers",
+                help="How many Dense layers sit between the flattened image and the output."),
+            "epochs": left.slider(
+                "Epochs", 1, 100, defaults.epochs, key="epochs",
+                help="One epoch shows every training image to the network once."),
+            "batch_size": right.select_slider(
+                "Batch size", BATCH_SIZES, value=defaults.batch_size, key="batch_size",
+                help="Images averaged into one weight update; small batches give more, noisier updates."),
+        }
+        with st.expander("Advanced"):
+            values.update(_advanced_settings(defaults))
+        buttons = st.columns([1, 1, 4])
+        train = buttons[0].form_submit_button("Train", type="primary")
+        retrain = buttons[1].form_submit_button("Retrain", help="Train again even if these settings are stored.")
+    try:
+        return TrainConfig(**values), train, retrain
+    except ValueError as error:
+        st.error(f"These settings cannot be trained: {error}")
+        return None, False, False
+
+
+def _advanced_settings(defaults):
+    left, right = st.columns(2)
+    return {
+        "learning_rate": left.select_slider(
+            "Learning rate", LEARNING_RATES, value=defaults.learning_rate, key="learning_rate",
+            help="How big a step the optimizer takes; too big diverges, too small learns slowly."),
+        "optimizer": right.selectbox(
+            "Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(defaults.optimizer), key="optimizer",
+            help="The rule that turns gradients into weight changes; Adam adapts the step per weight."),
+        "activation": left.selectbox(
+            "Activation", ACTIVATIONS, index=ACTIVATIONS.index(defaults.activation), key="activation",
+            help="The non-linearity after each hidden layer; without one, layers collapse into one."),
+        "dropout": right.slider(
+            "Dropout", 0.0, 0.7, defaults.dropout, step=0.05, key="dropout",
+            help="Share of hidden neurons switched off at random while training, against overfitting."),
+        "validation_fraction": left.slider(
+            "Validation fraction", 0.05, 0.3, defaults.validation_fraction, step=0.05, key="validation_fraction",
+            help="Share of training images held out to check the network on images it never learned from."),
+        "seed": right.number_input(
+            "Seed", 0, 2**31 - 1, defaults.seed, key="seed",
+            help="Fixes the random start, split and shuffling: the same seed gives the same run."),
+        "dataset": left.radio(
+            "Dataset", DATASETS, format_func=DATASET_LABELS.get, key="dataset", horizontal=True,
+            help="Handwritten digits, or the harder Fashion-MNIST clothing pictures of the same size."),
+    }
+
+
+def current_job():
+    """Returns this session's latest training job, or None."""
+    job_id = st.session_state.get(_JOB_KEY)
+    return state.get_job_manager().get(job_id) if job_id else None
+
+
+def start_training(config, retrain):
+    """Submits `config` to the server's job manager and remembers the job for this session."""
+    job = state.get_job_manager().submit(config, owner=state.session_owner(), retrain=retrain)
+    st.session_state[_JOB_KEY] = job.job_id
+    return job
+
+
+def forget_job():
+    """Stops following the session's job (the job itself and its run are kept)."""
+    st.session_state.pop(_JOB_KEY, None)
+
+
+@st.fragment(run_every=0.5)
+def live_panel(job_id):
+    """Redraws the progress of a running job twice a second, without rerunning the page."""
+    job = state.get_job_manager().get(job_id)
+    snapshot = job.snapshot()
+    if snapshot.state in FINAL_STATES:
+        if snapshot.run is not None:
+            state.set_active_run(snapshot.run.run_id)
+        st.rerun()
+    if snapshot.state == "queued":
+        st.info(
+            f"Waiting for a free trainer: position {snapshot.queue_position} in the queue "
+            f"({state.MAX_CONCURRENT_TRAININGS} trainings run at once on this server)."
+        )
+    elif snapshot.epoch == 0:
+        st.progress(0.0, text="Preparing: loading the dataset into memory and compiling the network…")
+    else:
+        logs = snapshot.logs
+        running = f" — loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.2%}" if logs else ""
+        st.progress(snapshot.fraction, text=f"Epoch {snapshot.epoch}/{snapshot.epochs}, step "
+                    f"{snapshot.step}/{snapshot.steps_per_epoch}{running}")
+    if st.button("Stop", key=f"stop-{job_id}", help="Stop after the current chunk of steps and keep what was learned."):
+        job.stop()
+        st.toast("Stopping…")
+    history_view(snapshot.history, label=job.config.describe())
+
+
+def history_view(history, label):
+    """Shows the loss and accuracy curves and a Keras-like table of the epochs so far."""
+    if not history or not history.get("loss"):
+        st.caption("The curves appear after the first epoch.")
+        return
+    st.plotly_chart(charts.curves_figure({label: history}), width="stretch")
+    table = pd.DataFrame(history)
+    table.index = pd.RangeIndex(1, len(table) + 1, name="epoch")
+    st.dataframe(table.style.format({"seconds": "{:.2f} s"} | {key: "{:.4f}" for key in history if key != "seconds"}))
+
+
+def run_summary(run, reused=False):
+    """Shows a finished run: where it came from, its test figures and its curves."""
+    if reused:
+        st.success("These settings were trained before — here is the stored run. Press *Retrain* to train again.")
+    elif run.stopped:
+        st.warning(f"Training was stopped after {run.epochs_trained} full epoch(s); the partial run is kept, marked as stopped.")
+    else:
+        st.success(f"Trained in {run.timings.get('train_seconds', 0):.1f} s and stored as `{run.run_id}`.")
+    columns = st.columns(3)
+    columns[0].metric("Test accuracy", f"{run.test_accuracy:.2%}", help="On the 10,000 test images the network never saw.")
+    columns[1].metric("Test loss", f"{run.test_loss:.4f}", help="Mean sparse categorical cross-entropy on the test images.")
+    columns[2].metric("Validation accuracy", f"{run.history['val_accuracy'][-1]:.2%}",
+                      help="On the held-out part of the training split, after the last epoch.")
+    history_view(run.history, label=run.config.describe())

@@ -1,0 +1,55 @@
+"""Train page: choose the settings, train in the background and watch the curves grow."""
+
+import streamlit as st
+
+from dashboard import state, train_view, widgets
+from mnist_core.data import is_prepared
+from mnist_core.estimate import estimate_train_seconds
+from mnist_core.model import count_parameters
+
+st.set_page_config(page_title="Train · MNIST dashboard", page_icon=":material/model_training:", layout="wide")
+widgets.sidebar()
+st.title("Train a network")
+st.caption("Flatten the 28×28 image into 784 numbers → hidden Dense layers → Dense(10, softmax).")
+
+config, train, retrain = train_view.settings_form()
+if config is None:
+    st.stop()
+
+runs, _ = state.list_runs()
+estimate = estimate_train_seconds(config, runs, data_loaded=bool(runs))
+st.markdown(
+    f"**{count_parameters(config):,} trainable parameters** · estimated time on this machine: "
+    f"**≈ {estimate:.0f} s** for {config.epochs} epoch(s) of {config.train_size:,} images."
+)
+if not is_prepared(config.dataset):
+    st.info(f"{config.dataset} is not stored locally yet: the first training downloads it (needs internet).")
+
+if train or retrain:
+    train_view.start_training(config, retrain=retrain)
+
+job = train_view.current_job()
+if job is not None and job.snapshot().state not in train_view.FINAL_STATES:
+    st.subheader(f"Training {job.config.describe()}")
+    train_view.live_panel(job.job_id)
+    st.stop()
+
+if job is not None:
+    snapshot = job.snapshot()
+    if snapshot.state == "failed":
+        st.error(snapshot.error)
+        train_view.forget_job()
+        st.stop()
+    state.set_active_run(snapshot.run.run_id)
+    if job.config == config:
+        st.subheader(f"Run {job.config.describe()}")
+        train_view.run_summary(snapshot.run, reused=snapshot.reused)
+        st.page_link(widgets.DRAW_PAGE, label="Now draw a digit for it", icon=":material/draw:")
+        st.stop()
+
+stored = state.get_store().find(config)
+if stored is not None:
+    st.subheader(f"Run {config.describe()}")
+    train_view.run_summary(stored, reused=True)
+else:
+    st.info("Press **Train** to train these settings. You can switch pages while it trains.")

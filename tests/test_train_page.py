@@ -1,0 +1,74 @@
+"""AppTest tests of the Home and Train pages: seed defaults, training, reuse and missing data."""
+
+import pytest
+
+from app_helpers import open_page, rerun_until, texts, use_fresh_store
+
+TRAIN_PAGE = "pages/1_Train.py"
+
+
+@pytest.fixture
+def fresh_store(monkeypatch, tmp_path):
+    use_fresh_store(monkeypatch, tmp_path / "runs")
+    return tmp_path / "runs"
+
+
+def test_controls_default_to_the_seed_notebook(fresh_store):
+    app = open_page(TRAIN_PAGE)
+    assert app.select_slider(key="hidden_size").value == 50
+    assert app.slider(key="hidden_layers").value == 2
+    assert app.slider(key="epochs").value == 5
+    assert app.select_slider(key="batch_size").value == 100
+    assert app.select_slider(key="learning_rate").value == 0.001
+    assert app.selectbox(key="optimizer").value == "adam"
+    assert app.selectbox(key="activation").value == "relu"
+    assert app.slider(key="dropout").value == 0.0
+    assert app.slider(key="validation_fraction").value == 0.1
+    assert app.number_input(key="seed").value == 0
+    assert app.radio(key="dataset").value == "mnist"
+    assert "42,310 trainable parameters" in texts(app)
+    assert "No run trained yet." in texts(app)
+
+
+def train_tiny(app):
+    app.select_slider(key="hidden_size").set_value(16)
+    app.slider(key="hidden_layers").set_value(1)
+    app.slider(key="epochs").set_value(1)
+    app.button[0].click().run()
+    return rerun_until(app, lambda page: any(metric.label == "Test accuracy" for metric in page.main.metric))
+
+
+def test_training_shows_curves_and_test_metrics_then_reuses_them(fresh_store):
+    app = train_tiny(open_page(TRAIN_PAGE))
+    accuracy = next(metric for metric in app.main.metric if metric.label == "Test accuracy").value
+    assert 85 < float(accuracy.rstrip("%")) < 100
+    assert len(app.get("plotly_chart")) == 1
+    assert "Trained in" in texts(app)
+    assert len(list(fresh_store.iterdir())) == 1, "the run is stored"
+    app.run()
+    assert "1×16 relu, 1 ep, batch 100" in " ".join(item.value for item in app.sidebar.markdown)
+
+    again = open_page(TRAIN_PAGE)
+    again.select_slider(key="hidden_size").set_value(16)
+    again.slider(key="hidden_layers").set_value(1)
+    again.slider(key="epochs").set_value(1)
+    again.button[0].click().run()
+    assert "trained before" in texts(again), "a stored config comes back at once, with no polling"
+    assert next(metric for metric in again.main.metric if metric.label == "Test accuracy").value == accuracy
+
+
+def test_bad_data_folder_gives_a_clear_message(fresh_store, monkeypatch, tmp_path):
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "no-data"))
+    app = open_page(TRAIN_PAGE)
+    assert "not stored locally" in texts(app)
+    app.slider(key="epochs").set_value(1)
+    app.button[0].click().run()
+    app = rerun_until(app, lambda page: len(page.error) > 0)
+    assert "TFDS_DATA_DIR" in app.error[0].value
+
+
+def test_home_shows_dataset_status_and_the_quick_start(fresh_store):
+    app = open_page("streamlit_app.py")
+    assert "MNIST found in" in app.success[0].value
+    assert "No runs yet" in texts(app)
+    assert app.title[0].value == "Train your first neural network"
