@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import glossary, state
 from mnist_core.model import count_parameters
 
 HOME_PAGE = "streamlit_app.py"
@@ -41,6 +41,8 @@ def sidebar():
             st.caption(f"Run `{run.run_id}`. Pick another on Results or Draw; train a new one on Train.")
         for warning in warnings:
             st.warning(warning)
+        st.divider()
+        glossary.language_switch()
     return run
 
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import state, train_view, widgets
+from dashboard import glossary, state, train_view, widgets
 from mnist_core.data import is_prepared
 from mnist_core.estimate import estimate_train_seconds
 from mnist_core.model import count_parameters
@@ -12,9 +12,11 @@ widgets.sidebar()
 st.title("Train a network")
 st.caption("Flatten the 28×28 image into 784 numbers → hidden Dense layers → Dense(10, softmax).")
 
+glossary.explain("flatten", "dense", "relu", "softmax")
 config, train, retrain = train_view.settings_form()
 if config is None:
     st.stop()
+glossary.explain("epoch", "batch_size", "adam", "cross_entropy", "validation", "test")
 
 runs, _ = state.list_runs()
 estimate = estimate_train_seconds(config, runs, data_loaded=bool(runs))

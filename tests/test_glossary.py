@@ -1,0 +1,34 @@
+"""Tests of the bilingual explanations and the language switch."""
+
+import pytest
+
+from app_helpers import open_page, use_fresh_store
+from dashboard.glossary import TERMS
+
+REQUIRED_TERMS = {"flatten", "dense", "relu", "softmax", "adam", "cross_entropy", "epoch", "batch_size",
+                  "validation", "test"}
+
+
+def test_every_required_term_is_explained_in_both_languages():
+    assert REQUIRED_TERMS <= set(TERMS)
+    for name in REQUIRED_TERMS:
+        for code in ("en", "zh"):
+            title, text = TERMS[name][code]
+            assert title and 20 < len(text) < 260, (name, code)
+    assert "784" in TERMS["flatten"]["en"][1] and "784" in TERMS["flatten"]["zh"][1]
+
+
+@pytest.fixture
+def fresh_store(monkeypatch, tmp_path):
+    use_fresh_store(monkeypatch, tmp_path / "runs")
+
+
+def test_language_switch_changes_the_explanations_and_survives_a_page_change(fresh_store):
+    app = open_page("pages/1_Train.py")
+    assert app.expander[0].label == "What is Flatten · Dense layer · ReLU · Softmax?"
+    app.sidebar.radio(key="language_switch").set_value("zh").run()
+    assert app.expander[0].label.startswith("什么是 Flatten（展平）")
+    assert any("784 个数" in item.value for item in app.expander[0].markdown)
+    app.switch_page("streamlit_app.py").run()
+    app.switch_page("pages/1_Train.py").run()
+    assert app.expander[0].label.startswith("什么是")
