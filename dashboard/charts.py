@@ -119,3 +119,20 @@ def comparison_curves_figure(histories):
     figure.update_layout(height=380 + 26 * max(len(histories) - 1, 0),
                          legend={"orientation": "h", "yanchor": "top", "y": -0.2})
     return figure
+
+
+def sweep_figure(rows, field):
+    """Test accuracy and training time against the swept value, side by side."""
+    values = [row[field] for row in rows]
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("Test accuracy", "Training time (s)"))
+    figure.add_trace(go.Scatter(x=values, y=[row["test_accuracy"] for row in rows], mode="lines+markers",
+                                name="test accuracy", hovertemplate=f"{field} %{{x}}: %{{y:.2%}}<extra></extra>"),
+                     row=1, col=1)
+    figure.add_trace(go.Scatter(x=values, y=[row["train_seconds"] for row in rows], mode="lines+markers",
+                                name="training time", hovertemplate=f"{field} %{{x}}: %{{y:.1f}} s<extra></extra>"),
+                     row=1, col=2)
+    logarithmic = len(values) > 1 and min(values) > 0 and max(values) / min(values) >= 10
+    figure.update_xaxes(title_text=field, type="log" if logarithmic else "linear")
+    figure.update_yaxes(tickformat=".1%", row=1, col=1)
+    figure.update_layout(height=360, showlegend=False, margin={"t": 40, "b": 10, "l": 10, "r": 10})
+    return figure

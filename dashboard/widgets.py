@@ -9,11 +9,13 @@ HOME_PAGE = "streamlit_app.py"
 TRAIN_PAGE = "pages/1_Train.py"
 RESULTS_PAGE = "pages/2_Results.py"
 DRAW_PAGE = "pages/3_Draw.py"
+SWEEP_PAGE = "pages/4_Sweep.py"
 NAVIGATION = (
     (HOME_PAGE, "Home", ":material/home:"),
     (TRAIN_PAGE, "Train", ":material/model_training:"),
     (RESULTS_PAGE, "Results", ":material/insights:"),
     (DRAW_PAGE, "Draw", ":material/draw:"),
+    (SWEEP_PAGE, "Sweep", ":material/tune:"),
 )
 
 
