@@ -1,0 +1,83 @@
+"""Results: how stored networks learned, how they do on the test set, and where they go wrong."""
+
+import streamlit as st
+
+from dashboard import charts, glossary, results_view, state, widgets
+from dashboard.data_cache import get_dataset
+from mnist_core.data import CLASS_NAMES, DatasetUnavailableError
+from mnist_core.runs import MODEL_FILE, RUN_FILE, CorruptRunError, RunNotFoundError
+
+st.set_page_config(page_title="Results · MNIST dashboard", page_icon="📈", layout="wide")
+widgets.sidebar()
+st.title("Results")
+glossary.explain("epoch", "cross_entropy", "validation", "test")
+
+# Run folders that cannot be read are skipped here; the sidebar already names each of them.
+runs, _ = state.list_runs()
+if not runs:
+    widgets.no_run_message()
+
+selected = widgets.run_picker("Runs to compare", runs, key=results_view.RUNS_KEY, multiple=True)
+if not selected:
+    st.info("Pick at least one run above to see its training curves and test results.")
+else:
+    st.plotly_chart(charts.comparison_curves_figure(results_view.curve_histories(selected)), width="stretch")
+    st.caption("Solid lines: the training images, averaged over each epoch. Dashed: the held-out "
+               "validation images, measured at the end of each epoch. Hover for the values.")
+    run = results_view.detail_run(selected)
+    st.subheader(f"Test results of {run.config.describe()}")
+    if run.stopped:
+        st.warning(results_view.stopped_note(run), icon=":material/stop_circle:")
+    accuracy_column, loss_column, validation_column, time_column = st.columns(4)
+    accuracy_column.metric("Test accuracy", f"{run.test_accuracy:.2%}",
+                           help="Share of the 10,000 test images classified correctly.")
+    loss_column.metric("Test loss", f"{run.test_loss:.4f}", help="Mean cross-entropy on the test images.")
+    validation_column.metric("Validation accuracy", f"{run.history['val_accuracy'][-1]:.2%}",
+                             help="On the held-out validation images, after the last epoch.")
+    time_column.metric("Training time", f"{run.timings['train_seconds']:.1f} s")
+    class_names = CLASS_NAMES[run.config.dataset]
+    per_class_column, confusion_column = st.columns(2)
+    with per_class_column:
+        st.markdown("**Accuracy per class**: the weakest in red, the dotted line is all classes")
+        per_class = charts.per_class_figure(run.per_class_accuracy, class_names, run.test_accuracy)
+        st.plotly_chart(per_class, width="stretch")
+    with confusion_column:
+        st.markdown("**Confusion matrix**: rows are the true class, columns the prediction")
+        st.plotly_chart(charts.confusion_figure(run.confusion, class_names), width="stretch")
+
+    st.subheader("Misclassified test images")
+    try:
+        dataset = get_dataset(run.config.dataset)
+    except DatasetUnavailableError as error:
+        st.error(f"The gallery needs the test images, which could not be loaded. {error}")
+    else:
+        images, captions = results_view.misclassified_gallery(run, dataset)
+        if not images:
+            st.success("The network classified every test image correctly.")
+        else:
+            st.caption(f"The {len(images)} mistakes the network was surest of, out of "
+                       f"{len(run.misclassified):,} misclassified test images.")
+        for row in results_view.gallery_rows(images, captions):
+            for column, (image, caption) in zip(st.columns(results_view.GALLERY_COLUMNS), row):
+                column.image(image, caption=caption, width="stretch")
+
+st.subheader("All runs")
+st.caption("Click a column header to sort.")
+st.dataframe(results_view.runs_table(runs), column_config=results_view.TABLE_COLUMNS, hide_index=True, width="stretch")
+titles = {stored.run_id: results_view.run_title(stored) for stored in runs}
+chosen_id = st.selectbox("Run to download or delete", list(titles), format_func=titles.get, key="results_manage_run")
+download_column, delete_column = st.columns(2)
+with download_column:
+    try:
+        files = state.get_store().export(chosen_id)
+    except (RunNotFoundError, CorruptRunError, FileNotFoundError) as error:
+        st.error(f"This run can no longer be read ({error}). Reload the page to refresh the list.")
+    else:
+        st.download_button("Download the model (.keras)", files[MODEL_FILE], file_name=f"{chosen_id}.keras",
+                           mime="application/octet-stream", on_click="ignore", icon=":material/download:")
+        st.download_button("Download settings and results (.json)", files[RUN_FILE], file_name=f"{chosen_id}.json",
+                           mime="application/json", on_click="ignore", icon=":material/description:")
+with delete_column:
+    confirmed = st.checkbox("Yes, delete this run and its model for good", key=results_view.CONFIRM_DELETE_KEY)
+    st.button("Delete run", type="primary", disabled=not confirmed, icon=":material/delete:", key="results_delete",
+              on_click=results_view.delete_run, args=(chosen_id,))
