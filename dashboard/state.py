@@ -8,6 +8,7 @@ import uuid
 
 import streamlit as st
 
+from mnist_core.data import load_dataset
 from mnist_core.runs import CorruptRunError, RunNotFoundError, RunStore
 
 # How many trainings may run at once on this server; others wait in a visible queue.
@@ -36,8 +37,33 @@ def session_owner():
     return st.session_state.owner_id
 
 
+def get_dataset(name):
+    """Returns the `Dataset` called `name`; the core reads it once per server and keeps it.
+
+    Raises:
+        DatasetUnavailableError: when the data is not on disk and cannot be downloaded.
+    """
+    with st.spinner("Loading the test images…"):
+        return load_dataset(name)
+
+
 def list_runs():
-    """Returns the stored runs newest first, and warnings about folders that could not be read."""
+    """Returns the stored runs newest first, and warnings about folders that could not be read.
+
+    The listing is read again only when the store's folder changes (a run saved or deleted), since
+    every rerun of every page asks for it.
+    """
+    root = get_store().root
+    try:
+        version = os.stat(root).st_mtime_ns
+    except FileNotFoundError:
+        version = 0
+    return _list_runs_at(root, version)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _list_runs_at(root, version):
+    del root, version  # They only key the cache.
     store = get_store()
     runs = store.list()
     return runs, list(store.warnings)

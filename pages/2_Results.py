@@ -3,11 +3,10 @@
 import streamlit as st
 
 from dashboard import charts, glossary, results_view, state, widgets
-from dashboard.data_cache import get_dataset
 from mnist_core.data import CLASS_NAMES, DatasetUnavailableError
 from mnist_core.runs import MODEL_FILE, RUN_FILE, CorruptRunError, RunNotFoundError
 
-st.set_page_config(page_title="Results · MNIST dashboard", page_icon="📈", layout="wide")
+st.set_page_config(page_title="Results · MNIST dashboard", page_icon=":material/insights:", layout="wide")
 widgets.sidebar()
 st.title("Results")
 glossary.explain("epoch", "cross_entropy", "validation", "test")
@@ -47,7 +46,7 @@ else:
 
     st.subheader("Misclassified test images")
     try:
-        dataset = get_dataset(run.config.dataset)
+        dataset = state.get_dataset(run.config.dataset)
     except DatasetUnavailableError as error:
         st.error(f"The gallery needs the test images, which could not be loaded. {error}")
     else:
