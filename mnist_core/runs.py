@@ -1,111 +1,46 @@
 """The run store: each finished training kept on disk as a folder, then found, listed, loaded, deleted."""
 
-import dataclasses
 import datetime
 import errno
-import functools
 import json
 import os
 import pathlib
-import platform
 import secrets
 import shutil
 import time
 import uuid
 
-import keras
-import numpy as np
-import tensorflow as tf
+# Run, CorruptRunError and the record constants are re-exported, so imports from runs keep working.
+from mnist_core.run_record import (
+    FORMAT_VERSION,
+    MODEL_FILE,
+    PROBABILITY_DECIMALS,
+    RUN_FILE,
+    SUPPORTED_FORMAT_VERSIONS,
+    CorruptRunError,
+    Run,
+    read_run,
+    record_to_run,
+    result_to_record,
+)
+from mnist_core.train import train_run
 
-from mnist_core.config import NUM_CLASSES, TrainConfig
-from mnist_core.train import HISTORY_KEYS, train_run
-
-FORMAT_VERSION = 1
-# Versions of run.json this module reads; folders written in any other version are skipped.
-SUPPORTED_FORMAT_VERSIONS = (1,)
-RUN_FILE = "run.json"
-MODEL_FILE = "model.keras"
 RUNS_DIR_VARIABLE = "MNIST_RUNS_DIR"
 # Folders still being written (or being deleted) carry this prefix, so listings never see them.
 TEMPORARY_PREFIX = ".tmp-"
 # A temporary folder this old belongs to a killed process; a younger one may still be in use.
 STALE_TEMPORARY_SECONDS = 3600
-# Stored probabilities are rounded, which keeps run.json small without changing any prediction.
-PROBABILITY_DECIMALS = 4
 _ID_ATTEMPTS = 5
-# How run.json stores each test-set array: its dtype and shape, -1 where the length varies.
-_TEST_ARRAYS = {
-    "confusion": (np.int64, (NUM_CLASSES, NUM_CLASSES)),
-    "per_class_accuracy": (np.float64, (NUM_CLASSES,)),
-    "misclassified": (np.int64, (-1,)),
-    "misclassified_probabilities": (np.float32, (-1, NUM_CLASSES)),
-}
 
 
 class RunNotFoundError(LookupError):
     """Raised when the store holds no run with the asked-for id."""
 
 
-class CorruptRunError(ValueError):
-    """Raised when a run folder exists but its run.json or model cannot be used."""
-
-
 def default_runs_dir():
     """Returns $MNIST_RUNS_DIR if set, else ~/.mnist_dashboard/runs, as an absolute path."""
     chosen = os.environ.get(RUNS_DIR_VARIABLE) or os.path.join("~", ".mnist_dashboard", "runs")
     return os.path.abspath(os.path.expanduser(chosen))
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class Run:
-    """One stored training run; runs compare by identity, as numpy fields have no truth value."""
-
-    run_id: str  # Folder name, sortable by creation time: "20261201-081530-<key[:8]>-<4 hex>".
-    config: TrainConfig  # The settings trained.
-    config_key: str  # config.key() when the run was saved; find() matches on it.
-    history: dict  # Per-epoch lists of loss, accuracy, val_loss, val_accuracy and seconds.
-    test_loss: float  # Mean cross-entropy on the test split.
-    test_accuracy: float  # Share of test images classified correctly.
-    confusion: np.ndarray  # (10, 10) int64 counts; rows are true classes, columns predictions.
-    per_class_accuracy: np.ndarray  # (10,) test accuracy per true class.
-    # The two long arrays stay out of repr(), which would otherwise run to thousands of numbers.
-    misclassified: np.ndarray = dataclasses.field(repr=False)  # int64 test indices predicted wrongly.
-    misclassified_probabilities: np.ndarray = dataclasses.field(repr=False)  # (n, 10) float32, 4 decimals.
-    stopped: bool  # True when training stopped before its last epoch; such runs are never reused.
-    timings: dict  # load_seconds, train_seconds and test_seconds.
-    versions: dict  # python, tensorflow, keras, numpy and tfds versions that trained the run.
-    created_at: str  # UTC save time in ISO 8601, e.g. "2026-12-01T08:15:30.123456+00:00".
-    path: str  # The run's folder.
-
-    @property
-    def epochs_trained(self):
-        """Number of whole epochs trained; a stopped run's last history entry counts as partial."""
-        return len(self.history["loss"]) - (1 if self.stopped else 0)
-
-    @property
-    def label(self):
-        """Returns a short human label such as '2×50 relu, 5 ep, batch 100 · 96.77%'."""
-        label = f"{self.config.describe()} · {self.test_accuracy:.2%}"
-        return f"{label} (stopped)" if self.stopped else label
-
-    def load_model(self):
-        """Returns the trained Keras model, read from disk once per process for fast prediction.
-
-        Every caller that loads this run gets the same model object, so use it for inference only
-        and never fit() it: other dashboard sessions may be predicting with it at the same time.
-
-        Raises:
-            FileNotFoundError: when the run's folder was deleted after the run was read.
-        """
-        model_path = os.path.join(self.path, MODEL_FILE)
-        return _load_model_cached(model_path, os.stat(model_path).st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=8)
-def _load_model_cached(model_path, modified):
-    # The modification time is only part of the cache key, so a replaced file is read again.
-    del modified
-    return keras.saving.load_model(model_path, compile=False)
 
 
 class RunStore:
@@ -135,12 +70,14 @@ class RunStore:
         try:
             result.model.save(os.path.join(temporary, MODEL_FILE))
             _fsync_path(os.path.join(temporary, MODEL_FILE))
-            record = _result_record(result)
+            # The store stamps the save time here, where the run id that embeds it is chosen too.
+            created_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds")
+            record = result_to_record(result, created_at)
             run_path = self._publish(temporary, record)
         except BaseException:
             shutil.rmtree(temporary, ignore_errors=True)
             raise
-        return _record_to_run(record, run_path)
+        return record_to_run(record, run_path)
 
     def list(self):
         """Returns every readable run, newest first.
@@ -161,7 +98,7 @@ class RunStore:
 
     def load(self, run_id):
         """Returns the run `run_id`; raises RunNotFoundError or CorruptRunError."""
-        return _read_run(self._existing_path(run_id))
+        return read_run(self._existing_path(run_id))
 
     def delete(self, run_id):
         """Removes the run `run_id` (even a corrupt one); raises RunNotFoundError for unknown ids."""
@@ -199,7 +136,7 @@ class RunStore:
         runs, warnings = [], []
         for name in names:
             try:
-                runs.append(_read_run(os.path.join(self.root, name)))
+                runs.append(read_run(os.path.join(self.root, name)))
             except CorruptRunError as error:
                 warnings.append(f"Skipped run folder {name!r}: {error}")
         return runs, warnings
@@ -244,94 +181,8 @@ def train_or_reuse(config, store, retrain=False, **train_kwargs):
     return store.save(result), False
 
 
-def _result_record(result):
-    evaluation = result.evaluation
-    probabilities = np.asarray(evaluation.misclassified_probabilities, dtype=np.float64)
-    return {
-        "format_version": FORMAT_VERSION,
-        "run_id": None,
-        "config": result.config.to_dict(),
-        "config_key": result.config.key(),
-        "history": {key: [float(value) for value in result.history[key]] for key in HISTORY_KEYS},
-        "test": {
-            "loss": float(evaluation.loss),
-            "accuracy": float(evaluation.accuracy),
-            "confusion": np.asarray(evaluation.confusion).astype(int).tolist(),
-            "per_class_accuracy": np.asarray(evaluation.per_class_accuracy, dtype=np.float64).tolist(),
-            "misclassified": np.asarray(evaluation.misclassified).astype(int).tolist(),
-            "misclassified_probabilities": np.round(probabilities, PROBABILITY_DECIMALS).tolist(),
-        },
-        "stopped": bool(result.stopped),
-        "timings": {name: float(seconds) for name, seconds in result.timings.items()},
-        "created_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds"),
-        "versions": _library_versions(),
-    }
-
-
-def _record_to_run(record, path):
-    test = record["test"]
-    arrays = {
-        name: np.asarray(test[name], dtype=dtype).reshape(shape)
-        for name, (dtype, shape) in _TEST_ARRAYS.items()
-    }
-    if len(arrays["misclassified"]) != len(arrays["misclassified_probabilities"]):
-        raise ValueError("misclassified and misclassified_probabilities differ in length")
-    created = datetime.datetime.fromisoformat(record["created_at"])
-    # One zone and one format make the strings sort in time order.
-    utc = datetime.timezone.utc
-    created = created.astimezone(utc) if created.tzinfo else created.replace(tzinfo=utc)
-    return Run(
-        run_id=os.path.basename(path),
-        config=TrainConfig.from_dict(record["config"]),
-        config_key=str(record["config_key"]),
-        history={key: [float(value) for value in record["history"][key]] for key in HISTORY_KEYS},
-        test_loss=float(test["loss"]),
-        test_accuracy=float(test["accuracy"]),
-        **arrays,
-        stopped=bool(record["stopped"]),
-        timings=dict(record["timings"]),
-        versions=dict(record["versions"]),
-        created_at=created.isoformat(timespec="microseconds"),
-        path=path,
-    )
-
-
-def _read_run(path):
-    """Reads the run in folder `path`, raising CorruptRunError that names the folder."""
-    try:
-        with open(os.path.join(path, RUN_FILE), encoding="utf-8") as file:
-            record = json.load(file)
-    except FileNotFoundError:
-        raise CorruptRunError(f"{path} has no {RUN_FILE}.") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CorruptRunError(f"{path}/{RUN_FILE} cannot be parsed ({error}).") from None
-    version = record.get("format_version") if isinstance(record, dict) else None
-    if version not in SUPPORTED_FORMAT_VERSIONS:
-        raise CorruptRunError(
-            f"{path} has format_version {version!r}; this version reads {SUPPORTED_FORMAT_VERSIONS}."
-        )
-    if not os.path.isfile(os.path.join(path, MODEL_FILE)):
-        raise CorruptRunError(f"{path} has no {MODEL_FILE}.")
-    try:
-        return _record_to_run(record, path)
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise CorruptRunError(f"{path}/{RUN_FILE} is incomplete or invalid ({error!r}).") from None
-
-
 def _recency(run):
     return run.created_at, run.run_id
-
-
-def _library_versions():
-    import tensorflow_datasets as tfds  # Already imported by training, so this costs nothing then.
-
-    return {
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "numpy": np.__version__,
-        "tfds": tfds.__version__,
-    }
 
 
 def _write_json(path, record):

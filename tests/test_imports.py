@@ -7,7 +7,7 @@ from conftest import REPO_ROOT
 
 
 def test_importing_mnist_core_does_not_import_streamlit():
-    modules = "config data model train evaluate cli runs predict preprocess jobs"
+    modules = "config data model train evaluate cli runs run_record predict preprocess jobs job"
     code = (
         "import importlib, sys\n"
         f"for name in {modules.split()!r}:\n"

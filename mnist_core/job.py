@@ -1,0 +1,138 @@
+"""The job record: one requested training's state, progress and result, and snapshots of it."""
+
+import dataclasses
+import threading
+import time
+import uuid
+
+from mnist_core.train import HISTORY_KEYS
+
+QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
+FINAL_STATES = (DONE, STOPPED, FAILED)
+
+
+@dataclasses.dataclass(frozen=True)
+class JobSnapshot:
+    """A consistent copy of one job at one moment; its dicts are copies, safe to render anywhere."""
+
+    job_id: str
+    config: object  # The `TrainConfig` being trained.
+    state: str  # "queued", "running", "done", "stopped" or "failed".
+    fraction: float  # Share of the whole training done, from 0 to 1 (1 when done).
+    epoch: int  # Epoch of the last progress report, from 1 (0 before any report).
+    epochs: int  # Epochs asked for.
+    step: int  # Steps finished in that epoch.
+    steps_per_epoch: int  # Steps in a full epoch (0 before any report).
+    logs: dict  # Running loss and accuracy; validation figures and seconds after an epoch.
+    history: dict  # Per-epoch lists of loss, accuracy, val_loss, val_accuracy and seconds so far.
+    run: object  # The stored `Run` once done or stopped after training, else None.
+    reused: bool  # True when the run came from the store without training.
+    error: str | None  # A one-line message for the user when failed.
+    queue_position: int  # 1 for the next job to start, 2 for the one after; 0 when not queued.
+    elapsed: float  # Seconds since training started (until it ended); 0 before the start.
+    stopping: bool  # True when a stop was asked for and training has not ended yet.
+
+
+def _guarded(name, doc):
+    """Returns a read-only property that reads the field `name` under the job's lock."""
+
+    def read(job):
+        with job._lock:
+            return getattr(job, name)
+
+    return property(read, doc=doc)
+
+
+class Job:
+    """One requested training, written by a worker thread and read by any number of pages.
+
+    Attributes:
+        job_id: 8 hex digits.
+        config: the `TrainConfig` to train.
+        owner: the session that first asked for it; `owners` adds sessions that joined later.
+        retrain: whether a stored run of the config was deliberately ignored.
+        created_at: submission time in seconds since the epoch, like started_at and finished_at.
+    """
+
+    state = _guarded("_state", "One of QUEUED, RUNNING, DONE, STOPPED and FAILED.")
+    started_at = _guarded("_started_at", "When training started, or None if it never did.")
+    finished_at = _guarded("_finished_at", "When the job reached a final state, or None.")
+
+    def __init__(self, config, owner, retrain=False, manager=None, stored_run=None):
+        self.job_id = uuid.uuid4().hex[:8]
+        self.config, self.owner, self.retrain = config, owner, retrain
+        self.created_at = time.time()
+        self._manager = manager  # The JobManager that queues the job; None for a reused run.
+        self._stop_event = threading.Event()
+        self._lock = threading.Lock()
+        self._owners = [owner]
+        self._state, self._started_at, self._finished_at = QUEUED, None, None
+        self._event, self._history = None, {key: [] for key in HISTORY_KEYS}
+        self._run, self._error, self._reused = None, None, False
+        if stored_run is not None:
+            # A run found in the store leaves nothing to train, so the job is done from the start.
+            self._history = {key: list(stored_run.history[key]) for key in HISTORY_KEYS}
+            self._state, self._run, self._reused, self._finished_at = DONE, stored_run, True, self.created_at
+
+    @property
+    def owners(self):
+        """Every session that asked for this training, the first one first."""
+        with self._lock:
+            return tuple(self._owners)
+
+    def stop(self):
+        """Ends the job: a queued one at once and with no run, a running one within about a second."""
+        self._stop_event.set()
+        with self._lock:
+            # Checking and finishing under one lock keeps a worker from starting the job in between.
+            withdrawn = self._state == QUEUED
+            if withdrawn:
+                self._state, self._finished_at = STOPPED, time.time()
+        if withdrawn and self._manager:
+            self._manager._release(self)
+
+    def snapshot(self):
+        """Returns a `JobSnapshot` of the job as it is now."""
+        # The manager's lock is never taken while holding the job's, so the position is read first.
+        position = self._manager._queue_position(self) if self._manager else 0
+        with self._lock:
+            event, state = self._event, self._state
+            return JobSnapshot(
+                job_id=self.job_id, config=self.config, state=state,
+                fraction=1.0 if state == DONE else (event.fraction if event else 0.0),
+                epoch=event.epoch if event else len(self._history["loss"]),
+                epochs=self.config.epochs,
+                step=event.step if event else 0,
+                steps_per_epoch=event.steps_per_epoch if event else 0,
+                logs=dict(event.logs) if event else {},
+                history={key: list(values) for key, values in self._history.items()},
+                run=self._run, reused=self._reused, error=self._error,
+                queue_position=position if state == QUEUED else 0,
+                elapsed=(self._finished_at or time.time()) - self._started_at if self._started_at else 0.0,
+                stopping=state == RUNNING and self._stop_event.is_set(),
+            )
+
+    def _on_progress(self, event):
+        """Records a `ProgressEvent`; called by the training thread."""
+        with self._lock:
+            self._event = event
+            if event.kind == "epoch":
+                for key in HISTORY_KEYS:
+                    self._history[key].append(event.logs[key])
+
+    def _start(self):
+        """Moves a queued job to running; returns False when it was stopped first."""
+        with self._lock:
+            if self._state != QUEUED:
+                return False
+            self._state, self._started_at = RUNNING, time.time()
+            return True
+
+    def _finish(self, state, run=None, error=None):
+        with self._lock:
+            self._state, self._run, self._error, self._finished_at = state, run, error, time.time()
+
+    def _add_owner(self, owner):
+        with self._lock:
+            if owner not in self._owners:
+                self._owners.append(owner)
