@@ -39,9 +39,9 @@ def settings_form():
         }
         with st.expander("Advanced"):
             values.update(_advanced_settings(defaults))
-        buttons = st.columns([1, 1, 4])
-        train = buttons[0].form_submit_button("Train", type="primary")
-        retrain = buttons[1].form_submit_button("Retrain", help="Train again even if these settings are stored.")
+        with st.container(horizontal=True):
+            train = st.form_submit_button("Train", type="primary")
+            retrain = st.form_submit_button("Retrain", help="Train again even if these settings are stored.")
     try:
         return TrainConfig(**values), train, retrain
     except ValueError as error:

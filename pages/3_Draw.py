@@ -1,0 +1,75 @@
+"""Draw: sketch a digit with the mouse and see what a trained network reads in it."""
+
+import streamlit as st
+
+# The canvas component can only be declared inside a running app, so only this page imports it.
+from streamlit_drawable_canvas import st_canvas
+
+from dashboard import charts, draw_view, state, widgets
+from mnist_core.data import CLASS_NAMES
+from mnist_core.predict import predict_digit
+
+st.set_page_config(page_title="Draw · MNIST dashboard", page_icon="✏️", layout="wide")
+widgets.sidebar()
+st.title("✏️ Draw a digit")
+st.caption(
+    "Draw one digit, large and centred, with the mouse or a finger. The network reads it again "
+    "after every stroke, from the same kind of 28×28 image it was trained on."
+)
+
+runs, _ = state.list_runs()
+if not runs:
+    widgets.no_run_message()
+
+canvas_column, result_column = st.columns([1, 1], gap="large")
+with canvas_column:
+    run = widgets.run_picker("Network", runs, key="draw_run")
+    # The canvas' undo and redo toolbar floats just above it, over the right end of this line.
+    st.markdown("**Your drawing**")
+    canvas = st_canvas(
+        stroke_width=draw_view.STROKE_WIDTH,
+        stroke_color=draw_view.INK_COLOUR,
+        background_color=draw_view.BACKGROUND_COLOUR,
+        height=draw_view.CANVAS_SIZE,
+        width=draw_view.CANVAS_SIZE,
+        drawing_mode="freedraw",
+        update_streamlit=True,
+        return_image_data=True,
+        key=draw_view.canvas_key(),
+    )
+    st.button("Clear", icon=":material/ink_eraser:", on_click=draw_view.clear_canvas)
+    mnist_style = st.toggle(
+        "MNIST-style preprocessing", value=True,
+        help="On: crop, fit into 20×20 and centre by mass, as MNIST was made. "
+        "Off: squeeze the whole canvas to 28×28.",
+    )
+
+class_names = CLASS_NAMES[run.config.dataset]
+with result_column:
+    if run.config.dataset != "mnist":
+        st.caption("This network was trained on Fashion-MNIST, so it reads every drawing as a garment.")
+    # Loading before the first stroke makes the first reading as quick as the later ones.
+    try:
+        model = run.load_model()
+    except FileNotFoundError:
+        st.error(f"Run {run.run_id} was deleted from the store. Pick another network above.")
+        st.stop()
+    # Each read of image_data decodes the canvas' PNG again, so it is read once.
+    drawing = canvas.image_data
+    if drawing is None:
+        st.info("Draw a digit on the black canvas to see what the network reads.")
+        st.stop()
+    prediction = predict_digit(model, drawing, mnist_style=mnist_style)
+    if prediction.is_empty:
+        st.info(prediction.message)
+        st.stop()
+    st.metric("The network reads", class_names[prediction.digit])
+    st.metric("Confidence", f"{prediction.probability:.1%}")
+    st.plotly_chart(charts.probabilities_figure(prediction.probabilities, class_names), width="stretch")
+
+image_column, steps_column = st.columns([1, 2], gap="large")
+with image_column:
+    st.plotly_chart(charts.image_figure(prediction.image, "What the network sees (28×28)"), width="content")
+with steps_column, st.expander("How your drawing became 28×28", expanded=False):
+    captions, images = zip(*draw_view.step_images(prediction.preprocessed))
+    st.image(list(images), caption=list(captions), width=draw_view.STEP_SIDE, clamp=True)
