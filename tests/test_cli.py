@@ -1,5 +1,6 @@
 """Tests of `python -m mnist_core`: its output lines and exit codes, run as a user would."""
 
+import json
 import re
 import subprocess
 import sys
@@ -44,3 +45,46 @@ def test_missing_data_is_one_clear_message(tmp_path):
     completed = run_cli("train", "--epochs", "1", "--data-dir", str(tmp_path / "nothing"), runs_dir=tmp_path)
     assert completed.returncode == 1
     assert "TFDS_DATA_DIR" in completed.stderr and "Traceback" not in completed.stderr
+
+
+def test_train_reuses_then_runs_lists_shows_and_deletes(tmp_path):
+    first = run_cli("train", "--hidden-size", "12", "--layers", "1", "--epochs", "1", runs_dir=tmp_path)
+    assert first.returncode == 0 and "Saved run" in first.stdout
+    run_id = first.stdout.split("Saved run ")[1].split(".")[0]
+    again = run_cli("train", "--hidden-size", "12", "--layers", "1", "--epochs", "1", runs_dir=tmp_path)
+    assert f"Reusing stored run {run_id}" in again.stdout
+    assert again.stdout.strip().splitlines()[-1] == first.stdout.strip().splitlines()[-1]
+
+    listed = run_cli("runs", "list", runs_dir=tmp_path)
+    assert listed.returncode == 0 and run_id in listed.stdout and "1×12 relu, 1 ep, batch 100" in listed.stdout
+    shown = run_cli("runs", "show", run_id, runs_dir=tmp_path)
+    assert json.loads(shown.stdout)["config"]["hidden_size"] == 12
+    missing = run_cli("runs", "show", "no-such-run", runs_dir=tmp_path)
+    assert missing.returncode == 2 and "no-such-run" in missing.stderr and "Traceback" not in missing.stderr
+    deleted = run_cli("runs", "delete", run_id, runs_dir=tmp_path)
+    assert deleted.returncode == 0 and "No stored runs" in run_cli("runs", "list", runs_dir=tmp_path).stdout
+
+
+def test_predict_prints_json_per_image_and_reports_bad_files(tmp_path, data_dir):
+    from PIL import Image
+
+    from mnist_core.data import load_dataset
+
+    trained = run_cli("train", "--epochs", "2", runs_dir=tmp_path / "runs")
+    run_id = trained.stdout.split("Saved run ")[1].split(".")[0]
+    dataset = load_dataset("mnist", data_dir=data_dir)
+    digit_image = tmp_path / "digit.png"
+    Image.fromarray(dataset.test_images[0, :, :, 0]).resize((280, 280)).save(digit_image)
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    completed = run_cli("predict", "--run", run_id, str(digit_image), str(tmp_path / "missing.png"),
+                        str(tmp_path / "broken.png"), str(digit_image), runs_dir=tmp_path / "runs")
+    assert completed.returncode == 2
+    outputs = [json.loads(line) for line in completed.stdout.strip().splitlines()]
+    assert len(outputs) == 2, "the good files are still predicted"
+    assert outputs[0]["digit"] == int(dataset.test_labels[0])
+    assert len(outputs[0]["probabilities"]) == 10 and abs(sum(outputs[0]["probabilities"]) - 1) < 0.01
+    errors = completed.stderr.strip().splitlines()
+    assert len(errors) == 2 and "missing.png" in errors[0] and "broken.png" in errors[1]
+    assert "Traceback" not in completed.stderr
+    unknown = run_cli("predict", "--run", "nope", str(digit_image), runs_dir=tmp_path / "runs")
+    assert unknown.returncode == 2 and "nope" in unknown.stderr
