@@ -12,6 +12,7 @@ LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
 DATASET_LABELS = {"mnist": "MNIST digits", "fashion_mnist": "Fashion-MNIST clothes"}
 FINAL_STATES = ("done", "stopped", "failed")
 _JOB_KEY = "train_job_id"
+_TABLE_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")
 
 
 def settings_form():
@@ -127,9 +128,9 @@ def history_view(history, label):
         st.caption("The curves appear after the first epoch.")
         return
     st.plotly_chart(charts.curves_figure({label: history}), width="stretch")
-    table = pd.DataFrame(history)
+    table = pd.DataFrame({key: history[key] for key in _TABLE_COLUMNS})
     table.index = pd.RangeIndex(1, len(table) + 1, name="epoch")
-    st.dataframe(table.style.format({"seconds": "{:.2f} s"} | {key: "{:.4f}" for key in history if key != "seconds"}))
+    st.dataframe(table.style.format({"seconds": "{:.2f} s"} | {key: "{:.4f}" for key in _TABLE_COLUMNS[:-1]}))
 
 
 def run_summary(run, reused=False):

@@ -57,8 +57,8 @@ class Run:
 
     @property
     def epochs_trained(self):
-        """Number of whole epochs trained; a stopped run's last history entry counts as partial."""
-        return len(self.history["loss"]) - (1 if self.stopped else 0)
+        """Number of whole epochs trained (a stop can cut the last one short)."""
+        return sum(fraction == 1.0 for fraction in self.history["epoch_fraction"])
 
     @property
     def label(self):

@@ -14,7 +14,8 @@ from mnist_core.model import build_mlp
 
 # Progress is reported this many times per epoch, which moves a progress bar smoothly.
 CHUNKS_PER_EPOCH = 10
-HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+# "epoch_fraction" is 1.0 for a whole epoch and less for the part of an epoch a stop cut short.
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds", "epoch_fraction")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,7 +29,7 @@ class ProgressEvent:
         step: steps finished in the current epoch.
         steps_per_epoch: steps in a full epoch.
         logs: running "loss" and "accuracy"; "epoch" events add "val_loss", "val_accuracy",
-            "seconds".
+            "seconds" and "epoch_fraction".
     """
 
     kind: str
@@ -67,7 +68,7 @@ class TrainResult:
     @property
     def epochs_completed(self):
         """Number of whole epochs trained."""
-        return len(self.history["loss"]) - (1 if self.stopped else 0)
+        return sum(fraction == 1.0 for fraction in self.history["epoch_fraction"])
 
 
 def train_run(config, data_dir=None, on_progress=None, should_stop=None, download=True):
@@ -123,7 +124,8 @@ def _fit(model, split, config, on_progress, should_stop):
             if stopped:
                 break
         val_loss, val_accuracy = loss_and_accuracy(predict_probabilities(split.val_images), split.val_labels)
-        logs.update(val_loss=val_loss, val_accuracy=val_accuracy, seconds=time.perf_counter() - epoch_started)
+        logs.update(val_loss=val_loss, val_accuracy=val_accuracy, seconds=time.perf_counter() - epoch_started,
+                    epoch_fraction=last_step / steps_per_epoch)
         for key in HISTORY_KEYS:
             history[key].append(logs[key])
         on_progress(ProgressEvent("epoch", epoch, config.epochs, last_step, steps_per_epoch, dict(logs)))

@@ -62,6 +62,14 @@ def test_stop_returns_a_stopped_run_within_one_chunk(data_dir):
     assert [event.kind for event in events] == ["step", "epoch"]
     assert events[0].step == 54, "stopped after the first chunk of 54 of 540 steps"
     assert len(result.history["loss"]) == 1 and 0 < result.evaluation.accuracy < 1
+    assert result.history["epoch_fraction"] == [0.1]
+
+
+def test_a_stop_at_the_end_of_an_epoch_keeps_that_epoch_whole(data_dir):
+    checks = []
+    result = train_run(TINY, data_dir=data_dir, should_stop=lambda: checks.append(1) or len(checks) >= 10)
+    assert result.stopped and result.history["epoch_fraction"] == [1.0]
+    assert result.epochs_completed == 1
 
 
 def test_partial_last_batch_and_other_settings_train(data_dir):
