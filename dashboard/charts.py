@@ -136,3 +136,67 @@ def sweep_figure(rows, field):
     figure.update_yaxes(tickformat=".1%", row=1, col=1)
     figure.update_layout(height=360, showlegend=False, margin={"t": 40, "b": 10, "l": 10, "r": 10})
     return figure
+
+
+def saliency_figure(pixel_map, title=""):
+    """A 28×28 gradient × input map in red (towards the answer) and blue (away), white at zero.
+
+    The values are small, often below 0.01, so the hover shows three significant digits.
+    """
+    figure = image_figure(pixel_map, title, colorscale="RdBu_r", zero_centred=True)
+    figure.update_traces(hovertemplate="row %{y}, col %{x}: %{z:+.3g}<extra></extra>")
+    return figure
+
+
+# Red for weights that excite a unit, blue for those that inhibit it; both fade to white at zero.
+_POSITIVE_RGB = np.array([178, 24, 43])
+_NEGATIVE_RGB = np.array([33, 102, 172])
+_SELECTED_CELL_COLOUR = "#ff7f0e"
+
+
+def selectable_confusion_figure(confusion, class_names):
+    """confusion_figure with an invisible, clickable marker on every cell, for on_select.
+
+    Plotly cannot select heatmap cells (Streamlit then receives an empty selection), so a
+    scatter point sits on each cell instead: clicking a cell selects its point, which reports the
+    cell's x (the predicted class) and y (the true class) and is outlined while selected.
+    """
+    confusion = np.asarray(confusion)
+    names = [str(name) for name in class_names]
+    figure = confusion_figure(confusion, names)
+    # The markers take the hover too, as the heatmap's own labels would hide theirs.
+    figure.update_traces(hoverinfo="skip", hovertemplate=None, selector={"type": "heatmap"})
+    figure.add_trace(
+        go.Scatter(
+            x=names * len(names), y=[name for name in names for _ in names], customdata=confusion.ravel(),
+            mode="markers", showlegend=False, name="cells",
+            marker={"symbol": "square-open", "size": 38, "opacity": 0, "color": _SELECTED_CELL_COLOUR,
+                    "line": {"width": 3}},
+            selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 0}},
+            hovertemplate="true %{y}, predicted %{x}: %{customdata} images. Click to see them.<extra></extra>",
+        )
+    )
+    # Markers would otherwise pad the axes, leaving a gap around the heatmap. Fixed ranges also
+    # keep a drag from zooming in, which would only get in the way of clicking a cell.
+    figure.update_xaxes(range=[-0.5, len(names) - 0.5], fixedrange=True, showgrid=False, zeroline=False)
+    figure.update_yaxes(range=[len(names) - 0.5, -0.5], autorange=False, fixedrange=True, showgrid=False,
+                        zeroline=False)
+    return figure
+
+
+def diverging_image(weights, zoom=1):
+    """Returns signed weights as a uint8 RGB image: red positive, white zero, blue negative.
+
+    The colours reach full strength at the largest absolute weight in `weights`, so an image
+    shows the sign and relative size of its weights whatever the scale of the layer.
+
+    Args:
+        weights: a 2-D float array, such as one unit's 28×28 first-layer weights.
+        zoom: each weight becomes a block this many pixels wide, so the browser never blurs it.
+    """
+    weights = np.asarray(weights, dtype=float)
+    limit = float(np.abs(weights).max()) or 1.0
+    strength = (np.abs(weights) / limit)[..., np.newaxis]
+    full_colour = np.where(weights[..., np.newaxis] >= 0, _POSITIVE_RGB, _NEGATIVE_RGB)
+    image = np.rint(255 + (full_colour - 255) * strength).astype(np.uint8)
+    return image.repeat(zoom, axis=0).repeat(zoom, axis=1)

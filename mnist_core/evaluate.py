@@ -89,3 +89,39 @@ def evaluate_probabilities(probabilities, labels):
 def evaluate_model(model, images, labels):
     """Runs `model` over uint8 `images` and returns its `Evaluation` against `labels`."""
     return evaluate_probabilities(make_inference_function(model)(images), labels)
+
+
+def cell_indices(labels, misclassified, misclassified_probabilities, true_class, predicted_class):
+    """Returns the test images in one cell of the confusion matrix, the surest mistakes first.
+
+    Args:
+        labels: the true class of every test image.
+        misclassified: indices into `labels` of the images predicted wrongly.
+        misclassified_probabilities: (len(misclassified), 10) probabilities of those images.
+        true_class: the cell's row, a class index.
+        predicted_class: the cell's column, a class index.
+
+    Returns:
+        (indices, confidences): the test indices of the images of class `true_class` predicted as
+        `predicted_class`, and the probability each was given for `predicted_class`. A diagonal
+        cell holds correctly classified images, in test order; a run keeps no probabilities for
+        them, so their confidences are NaN.
+
+    Raises:
+        ValueError: when a class index is outside 0–9.
+    """
+    for name, value in (("true_class", true_class), ("predicted_class", predicted_class)):
+        if not 0 <= value < NUM_CLASSES:
+            raise ValueError(f"{name} must be a class index from 0 to {NUM_CLASSES - 1}, got {value!r}.")
+    labels = np.asarray(labels)
+    misclassified = np.asarray(misclassified, dtype=np.int64)
+    probabilities = np.asarray(misclassified_probabilities, dtype=np.float64).reshape(-1, NUM_CLASSES)
+    if true_class == predicted_class:
+        correct = np.ones(len(labels), dtype=bool)
+        correct[misclassified] = False
+        indices = np.flatnonzero(correct & (labels == true_class))
+        return indices, np.full(len(indices), np.nan)
+    in_cell = (labels[misclassified] == true_class) & (probabilities.argmax(axis=1) == predicted_class)
+    confidences = probabilities[in_cell, predicted_class]
+    order = np.argsort(-confidences, kind="stable")
+    return misclassified[in_cell][order], confidences[order]

@@ -24,41 +24,16 @@ else:
     st.caption("Solid lines: the training images, averaged over each epoch. Dashed: the held-out "
                "validation images, measured at the end of each epoch. Hover for the values.")
     run = results_view.detail_run(selected)
-    st.subheader(f"Test results of {run.config.describe()}")
-    if run.stopped:
-        st.warning(results_view.stopped_note(run), icon=":material/stop_circle:")
-    accuracy_column, loss_column, validation_column, time_column = st.columns(4)
-    accuracy_column.metric("Test accuracy", f"{run.test_accuracy:.2%}",
-                           help="Share of the 10,000 test images classified correctly.")
-    loss_column.metric("Test loss", f"{run.test_loss:.4f}", help="Mean cross-entropy on the test images.")
-    validation_column.metric("Validation accuracy", f"{run.history['val_accuracy'][-1]:.2%}",
-                             help="On the held-out validation images, after the last epoch.")
-    time_column.metric("Training time", f"{run.timings['train_seconds']:.1f} s")
-    class_names = CLASS_NAMES[run.config.dataset]
-    per_class_column, confusion_column = st.columns(2)
-    with per_class_column:
-        st.markdown("**Accuracy per class**: the weakest in red, the dotted line is all classes")
-        per_class = charts.per_class_figure(run.per_class_accuracy, class_names, run.test_accuracy)
-        st.plotly_chart(per_class, width="stretch")
-    with confusion_column:
-        st.markdown("**Confusion matrix**: rows are the true class, columns the prediction")
-        st.plotly_chart(charts.confusion_figure(run.confusion, class_names), width="stretch")
-
-    st.subheader("Misclassified test images")
+    results_view.show_test_summary(run)
+    cell = results_view.show_class_charts(run, CLASS_NAMES[run.config.dataset])
     try:
         dataset = state.get_dataset(run.config.dataset)
     except DatasetUnavailableError as error:
-        st.error(f"The gallery needs the test images, which could not be loaded. {error}")
+        st.error(f"The image galleries need the test images, which could not be loaded. {error}")
     else:
-        images, captions = results_view.misclassified_gallery(run, dataset)
-        if not images:
-            st.success("The network classified every test image correctly.")
-        else:
-            st.caption(f"The {len(images)} mistakes the network was surest of, out of "
-                       f"{len(run.misclassified):,} misclassified test images.")
-        for row in results_view.gallery_rows(images, captions):
-            for column, (image, caption) in zip(st.columns(results_view.GALLERY_COLUMNS), row):
-                column.image(image, caption=caption, width="stretch")
+        results_view.show_cell_images(run, dataset, cell)
+        results_view.show_mistakes(run, dataset)
+    results_view.show_first_layer_weights(run)
 
 st.subheader("All runs")
 st.caption("Click a column header to sort.")

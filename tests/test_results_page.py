@@ -5,11 +5,16 @@ import pathlib
 import re
 import shutil
 
+import numpy as np
 import pytest
 import streamlit as st
+from streamlit.proto.PlotlyChart_pb2 import PlotlyChart as PlotlyChartProto
 from streamlit.testing.v1 import AppTest
 
+from dashboard import charts, results_view
 from mnist_core.config import TrainConfig
+from mnist_core.data import load_dataset
+from mnist_core.evaluate import cell_indices
 from mnist_core.model import count_parameters
 from mnist_core.runs import RUNS_DIR_VARIABLE, RunStore, train_or_reuse
 
@@ -67,6 +72,42 @@ def run_page():
 def figure_of(element):
     """Returns the plotly figure JSON of an AppTest plotly_chart element."""
     return json.loads(element.proto.spec)
+
+
+def confusion_chart(app):
+    """Returns the confusion matrix's plotly_chart element: the one with a heatmap."""
+    charts_shown = app.main.get("plotly_chart")
+    return next(chart for chart in charts_shown if figure_of(chart)["data"][0]["type"] == "heatmap")
+
+
+def click_cell(app, true_name, predicted_name):
+    """Selects a confusion-matrix cell as a click in the browser does, then reruns the page.
+
+    AppTest cannot click plotly points, so the selection the browser would send (its shape as
+    Streamlit 1.67 reports it) is put in the chart's session state; the script reads it back.
+    """
+    point = {"curve_number": 1, "x": predicted_name, "y": true_name}
+    app.session_state[results_view.CONFUSION_KEY] = {
+        "selection": {"points": [point], "point_indices": [], "box": [], "lasso": []}
+    }
+    app.run()
+    assert not app.exception, [error.message for error in app.exception]
+    return app
+
+
+def image_captions(app):
+    """Returns the caption of every image on the page, in order."""
+    return [caption for image in app.main.get("image") for caption in image.captions]
+
+
+def weight_captions(app):
+    """Returns the captions of the first-layer weight images, which read "unit N"."""
+    return [caption for caption in image_captions(app) if caption.startswith("unit ")]
+
+
+def gallery_captions(app):
+    """Returns the captions of every test image shown, leaving out the weights."""
+    return [caption for caption in image_captions(app) if not caption.startswith("unit ")]
 
 
 def test_no_runs_points_to_train(monkeypatch, tmp_path):
@@ -127,7 +168,7 @@ def test_gallery_captions_name_true_and_predicted_class(monkeypatch, two_run_sto
     use_store(monkeypatch, two_run_store)
     newest = RunStore(two_run_store).list()[0]
     app = run_page()
-    captions = [caption for image in app.main.get("image") for caption in image.captions]
+    captions = gallery_captions(app)
     assert len(captions) == 24
     assert all(re.fullmatch(r"true \d → predicted \d \((\d\d?|>99)%\)", caption) for caption in captions)
     expected_count = f"out of {len(newest.misclassified):,} misclassified"
@@ -138,9 +179,10 @@ def test_missing_dataset_is_an_error_and_the_page_goes_on(monkeypatch, tmp_path,
     use_store(monkeypatch, two_run_store)
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "no_data"))
     app = run_page()
-    assert "The gallery needs the test images" in app.main.error[0].value
+    assert "The image galleries need the test images" in app.main.error[0].value
     assert "TFDS_DATA_DIR" in app.main.error[0].value
-    assert not app.main.get("image")
+    # The weights come from the model, not the dataset, so they are the only images left.
+    assert not gallery_captions(app)
     assert len(app.main.dataframe[0].value) == 2
 
 
@@ -180,3 +222,97 @@ def test_inspecting_a_compared_run_makes_it_the_active_run(monkeypatch, two_run_
     assert {metric.label: metric.value for metric in app.main.metric}["Test accuracy"] == f"{oldest.test_accuracy:.2%}"
     # The callback runs before the sidebar is drawn, so the sidebar already shows the new choice.
     assert app.sidebar.metric[0].value == f"{oldest.test_accuracy:.2%}"
+
+
+def test_cell_indices_on_a_hand_made_example():
+    labels = np.array([4, 4, 9, 4, 7, 4, 4])
+    misclassified = np.array([1, 3, 4, 5])
+    probabilities = np.zeros((4, 10))
+    probabilities[0, 9], probabilities[0, 4] = 0.6, 0.4  # Image 1, a 4 read as 9.
+    probabilities[1, 9], probabilities[1, 4] = 0.9, 0.1  # Image 3, a 4 read as 9, more surely.
+    probabilities[2, 1] = 1.0  # Image 4, a 7 read as 1.
+    probabilities[3, 2] = 1.0  # Image 5, a 4 read as 2.
+    indices, confidences = cell_indices(labels, misclassified, probabilities, 4, 9)
+    assert indices.tolist() == [3, 1]
+    assert confidences.tolist() == pytest.approx([0.9, 0.6])
+    indices, confidences = cell_indices(labels, misclassified, probabilities, 4, 4)
+    assert indices.tolist() == [0, 6]
+    assert np.isnan(confidences).all()
+    assert cell_indices(labels, misclassified, probabilities, 9, 4)[0].tolist() == []
+    with pytest.raises(ValueError, match="predicted_class .* got 10"):
+        cell_indices(labels, misclassified, probabilities, 4, 10)
+
+
+def test_cell_indices_fill_every_cell_of_a_real_confusion_matrix(two_run_store, data_dir):
+    run = RunStore(two_run_store).list()[0]
+    labels = load_dataset("mnist", data_dir=data_dir).test_labels
+    counts = np.array([
+        [len(cell_indices(labels, run.misclassified, run.misclassified_probabilities, true_class, predicted_class)[0])
+         for predicted_class in range(10)]
+        for true_class in range(10)
+    ])
+    assert counts.tolist() == run.confusion.tolist()
+
+
+def test_confusion_chart_is_selectable_and_hints_until_a_cell_is_clicked(monkeypatch, two_run_store):
+    use_store(monkeypatch, two_run_store)
+    app = run_page()
+    chart = confusion_chart(app)
+    assert list(chart.proto.selection_mode) == [PlotlyChartProto.SelectionMode.POINTS]
+    # Plotly cannot select heatmap cells, so one marker per cell takes the clicks.
+    markers = figure_of(chart)["data"][1]
+    assert (markers["type"], len(markers["x"])) == ("scatter", 100)
+    assert results_view.CELL_HINT in [info.value for info in app.main.info]
+
+
+def test_clicking_a_mistake_cell_shows_its_images_surest_first(monkeypatch, two_run_store, data_dir):
+    use_store(monkeypatch, two_run_store)
+    run = RunStore(two_run_store).list()[0]
+    # The most common confusion, so the cell holds several images.
+    off_diagonal = run.confusion - np.diag(np.diag(run.confusion))
+    true_class, predicted_class = np.unravel_index(off_diagonal.argmax(), off_diagonal.shape)
+    labels = load_dataset("mnist", data_dir=data_dir).test_labels
+    indices, confidences = cell_indices(labels, run.misclassified, run.misclassified_probabilities,
+                                        true_class, predicted_class)
+    app = click_cell(run_page(), str(true_class), str(predicted_class))
+    count = run.confusion[true_class, predicted_class]
+    assert any(caption.value.startswith(f"true {true_class} → predicted {predicted_class}: {count} images.")
+               for caption in app.main.caption)
+    assert results_view.CELL_HINT not in [info.value for info in app.main.info]
+    shown = min(count, results_view.CELL_IMAGES_SHOWN)
+    captions = gallery_captions(app)[:shown]
+    assert [int(caption.split(" · ")[0][1:]) for caption in captions] == indices[:shown].tolist()
+    assert captions[0] == f"#{indices[0]} · " + (">99%" if confidences[0] >= 0.995 else f"{confidences[0]:.0%}")
+
+
+def test_clicking_a_diagonal_cell_shows_correct_images(monkeypatch, two_run_store):
+    use_store(monkeypatch, two_run_store)
+    run = RunStore(two_run_store).list()[0]
+    app = click_cell(run_page(), "3", "3")
+    count = run.confusion[3, 3]
+    summary = f"true 3 → predicted 3: {count:,} images. The 32 first in the test set are shown."
+    assert any(caption.value.startswith(summary) for caption in app.main.caption)
+    captions = gallery_captions(app)[:32]
+    assert all(re.fullmatch(r"#\d+", caption) for caption in captions)
+    assert not set(int(caption[1:]) for caption in captions) & set(run.misclassified.tolist())
+
+
+def test_first_layer_weights_show_one_image_per_unit(monkeypatch, two_run_store):
+    use_store(monkeypatch, two_run_store)
+    newest, oldest = RunStore(two_run_store).list()
+    app = run_page()
+    assert len(weight_captions(app)) == newest.config.hidden_size == 24
+    app.multiselect(key="results_runs").set_value([oldest.run_id]).run()
+    assert oldest.config.hidden_size == 16
+    assert weight_captions(app) == [f"unit {number}" for number in range(1, 17)]
+    assert any("red pixels excite it, blue pixels inhibit it" in caption.value for caption in app.main.caption)
+
+
+def test_diverging_image_is_red_for_positive_white_for_zero_blue_for_negative():
+    image = charts.diverging_image(np.array([[2.0, 0.0, -2.0, -1.0]]), zoom=2)
+    assert image.shape == (2, 8, 3) and image.dtype == np.uint8
+    assert image[0, 0].tolist() == [178, 24, 43]
+    assert image[0, 2].tolist() == [255, 255, 255]
+    assert image[0, 4].tolist() == [33, 102, 172]
+    # Half the strongest weight is halfway from white to full blue.
+    assert image[0, 6].tolist() == [144, 178, 214]
