@@ -1,11 +1,9 @@
-"""The Results page's parts: legend labels, the runs table, the test figures, galleries and weights."""
+"""The Results page's parts: legend labels, the runs table, the test figures and the mistakes gallery."""
 
 import numpy as np
 import streamlit as st
 
-from dashboard import charts, state
-from mnist_core.evaluate import cell_indices
-from mnist_core.insight import first_layer_weights
+from dashboard import state
 from mnist_core.model import count_parameters
 from mnist_core.runs import RunNotFoundError
 
@@ -13,12 +11,9 @@ GALLERY_SIZE = 24
 GALLERY_COLUMNS = 8
 # Each pixel of a 28×28 image becomes a block this wide, so the browser never blurs the digit.
 GALLERY_ZOOM = 4
-CELL_IMAGES_SHOWN = 32  # Most images shown for one cell of the confusion matrix.
 RUNS_KEY = "results_runs"
 DETAIL_KEY = "results_detail_run"
 CONFIRM_DELETE_KEY = "results_confirm_delete"
-CONFUSION_KEY = "results_confusion"
-CELL_HINT = "Click a cell of the confusion matrix to see its images."
 # Settings that config.describe() leaves out; a legend names one only when the runs differ in it.
 _EXTRA_SETTINGS = {
     "optimizer": "{}",
@@ -131,55 +126,18 @@ def misclassified_gallery(run, dataset, limit=GALLERY_SIZE):
     # The surest mistakes come first: they are the most instructive, and often badly written digits.
     for position in np.argsort(-confidence, kind="stable")[:limit]:
         index = run.misclassified[position]
-        images.append(_enlarged(dataset.test_images[index, :, :, 0]))
+        images.append(enlarged(dataset.test_images[index, :, :, 0]))
         true_name, predicted_name = names[dataset.test_labels[index]], names[predicted[position]]
-        captions.append(f"true {true_name} → predicted {predicted_name} ({_percent(confidence[position])})")
+        captions.append(f"true {true_name} → predicted {predicted_name} ({percent(confidence[position])})")
     return images, captions
 
 
-def cell_gallery(run, dataset, true_class, predicted_class, limit=CELL_IMAGES_SHOWN):
-    """Returns (summary, images, captions) for the test images in one cell of the confusion matrix.
-
-    The summary reads like "true 4 → predicted 9: 41 images."; each caption names the test image
-    and, for a mistake, the probability given to the wrong class, e.g. "#1234 · 87%".
-    """
-    indices, confidences = cell_indices(dataset.test_labels, run.misclassified, run.misclassified_probabilities,
-                                        true_class, predicted_class)
-    names = dataset.class_names
-    unit = "image" if len(indices) == 1 else "images"
-    summary = f"true {names[true_class]} → predicted {names[predicted_class]}: {len(indices):,} {unit}."
-    if len(indices) > limit:
-        shown = "the network was surest of" if true_class != predicted_class else "first in the test set"
-        summary += f" The {limit} {shown} are shown."
-    images = [_enlarged(dataset.test_images[index, :, :, 0]) for index in indices[:limit]]
-    # Correct images have no stored probability (NaN), so their captions name only the image.
-    captions = [f"#{index}" if np.isnan(confidence) else f"#{index} · {_percent(confidence)}"
-                for index, confidence in zip(indices[:limit], confidences[:limit])]
-    return summary, images, captions
-
-
-def selected_cell(event, class_names):
-    """Returns (true_class, predicted_class) of the cell clicked in the confusion chart, or None.
-
-    Args:
-        event: what st.plotly_chart returns with on_select; its first selected point is used.
-        class_names: the names on the chart's axes, in label order.
-    """
-    points = event["selection"]["points"]
-    names = [str(name) for name in class_names]
-    # Only the cell markers carry class names in both x and y; any other point is ignored.
-    for point in points:
-        if point.get("y") in names and point.get("x") in names:
-            return names.index(point["y"]), names.index(point["x"])
-    return None
-
-
-def _enlarged(image):
+def enlarged(image):
     """Returns a 2-D image with each pixel a GALLERY_ZOOM-wide block, so the browser never blurs it."""
     return image.repeat(GALLERY_ZOOM, axis=0).repeat(GALLERY_ZOOM, axis=1)
 
 
-def _percent(confidence):
+def percent(confidence):
     # A confidence that would round to 100% reads ">99%", as the network was never quite sure.
     return ">99%" if confidence >= 0.995 else f"{confidence:.0%}"
 
@@ -218,39 +176,12 @@ def show_test_summary(run):
     time_column.metric("Training time", f"{run.timings['train_seconds']:.1f} s")
 
 
-def show_class_charts(run, class_names):
-    """Shows accuracy per class and the clickable confusion matrix; returns the clicked cell or None."""
-    per_class_column, confusion_column = st.columns(2)
-    with per_class_column:
-        st.markdown("**Accuracy per class**: the weakest in red, the dotted line is all classes")
-        per_class = charts.per_class_figure(run.per_class_accuracy, class_names, run.test_accuracy)
-        st.plotly_chart(per_class, width="stretch")
-    with confusion_column:
-        st.markdown("**Confusion matrix**: rows are the true class, columns the prediction")
-        # The chart cannot zoom, so its mode bar would only cover the "predicted" axis title.
-        event = st.plotly_chart(charts.selectable_confusion_figure(run.confusion, class_names), width="stretch",
-                                on_select="rerun", selection_mode="points", key=CONFUSION_KEY,
-                                config={"displayModeBar": False})
-    return selected_cell(event, class_names)
-
-
 def show_gallery(images, captions):
     """Shows images with their captions, GALLERY_COLUMNS to a row."""
     for start in range(0, len(images), GALLERY_COLUMNS):
         end = start + GALLERY_COLUMNS
         for column, image, caption in zip(st.columns(GALLERY_COLUMNS), images[start:end], captions[start:end]):
             column.image(image, caption=caption, width="stretch")
-
-
-def show_cell_images(run, dataset, cell):
-    """Shows the test images of the clicked confusion-matrix cell, or how to pick one."""
-    st.subheader("Look inside the confusion matrix")
-    if cell is None:
-        st.info(CELL_HINT, icon=":material/touch_app:")
-        return
-    summary, images, captions = cell_gallery(run, dataset, *cell)
-    st.caption(summary + " Click the cell again to clear it.")
-    show_gallery(images, captions)
 
 
 def show_mistakes(run, dataset):
@@ -263,21 +194,3 @@ def show_mistakes(run, dataset):
         st.caption(f"The {len(images)} mistakes the network was surest of, out of "
                    f"{len(run.misclassified):,} misclassified test images.")
     show_gallery(images, captions)
-
-
-def show_first_layer_weights(run):
-    """Shows each first-layer unit's 784 weights as a 28×28 image, red positive and blue negative."""
-    st.subheader("First-layer weights")
-    try:
-        weights = first_layer_weights(run.load_model())
-    except FileNotFoundError:
-        st.error(f"Run {run.run_id} was deleted from the store, so its weights are gone. Reload the page.")
-        return
-    units = run.config.hidden_size
-    shown = f"the first {len(weights)} of its {units} units" if units > len(weights) else f"all {units} units"
-    st.caption(f"Each unit of the first hidden layer weighs every pixel of the image: red pixels excite it, "
-               f"blue pixels inhibit it. Shown: {shown}, each image scaled to its own strongest weight.")
-    # A grey frame keeps units with faint weights from fading into the white page.
-    images = [np.pad(charts.diverging_image(unit_weights, zoom=GALLERY_ZOOM), ((1, 1), (1, 1), (0, 0)),
-                     constant_values=200) for unit_weights in weights]
-    show_gallery(images, [f"unit {number}" for number in range(1, len(images) + 1)])

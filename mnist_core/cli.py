@@ -94,7 +94,7 @@ def _train(args):
     try:
         if args.no_store:
             result = train_run(config, **train_kwargs)
-            history, loss, accuracy = result.history, result.evaluation.loss, result.evaluation.accuracy
+            loss, accuracy = result.evaluation.loss, result.evaluation.accuracy
         else:
             run, reused = train_or_reuse(config, RunStore(args.runs_dir), retrain=args.retrain, **train_kwargs)
             if reused:

@@ -6,6 +6,9 @@ import socket
 import threading
 
 import numpy as np
+# Imported here, not on first use: importing tfds swaps Python's import function for the whole
+# process for a moment, which breaks imports in other threads (a web server's, a trainer's).
+import tensorflow_datasets as tfds
 
 CLASS_NAMES = {
     "mnist": tuple(str(digit) for digit in range(10)),
@@ -104,8 +107,6 @@ def clear_cache():
 
 
 def _read_tfds(name, data_dir, download):
-    import tensorflow_datasets as tfds
-
     if not is_prepared(name, data_dir):
         reason = "downloading is switched off" if not download else _offline_reason()
         if reason:
@@ -123,8 +124,6 @@ def _read_tfds(name, data_dir, download):
 
 def _to_arrays(split):
     """Reads a whole tfds split of (image, label) pairs into two numpy arrays."""
-    import tensorflow_datasets as tfds
-
     batches = list(tfds.as_numpy(split.batch(_MAX_SPLIT_SIZE)))
     return np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, glossary, results_view, state, widgets
+from dashboard import charts, glossary, inside_view, results_view, state, widgets
 from mnist_core.data import CLASS_NAMES, DatasetUnavailableError
 from mnist_core.runs import MODEL_FILE, RUN_FILE, CorruptRunError, RunNotFoundError
 
@@ -25,15 +25,15 @@ else:
                "validation images, measured at the end of each epoch. Hover for the values.")
     run = results_view.detail_run(selected)
     results_view.show_test_summary(run)
-    cell = results_view.show_class_charts(run, CLASS_NAMES[run.config.dataset])
+    cell = inside_view.show_class_charts(run, CLASS_NAMES[run.config.dataset])
     try:
         dataset = state.get_dataset(run.config.dataset)
     except DatasetUnavailableError as error:
         st.error(f"The image galleries need the test images, which could not be loaded. {error}")
     else:
-        results_view.show_cell_images(run, dataset, cell)
+        inside_view.show_cell_images(run, dataset, cell)
         results_view.show_mistakes(run, dataset)
-    results_view.show_first_layer_weights(run)
+    inside_view.show_first_layer_weights(run)
 
 st.subheader("All runs")
 st.caption("Click a column header to sort.")

@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.proto.PlotlyChart_pb2 import PlotlyChart as PlotlyChartProto
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts, results_view
+from dashboard import charts, inside_view
 from mnist_core.config import TrainConfig
 from mnist_core.data import load_dataset
 from mnist_core.evaluate import cell_indices
@@ -87,7 +87,7 @@ def click_cell(app, true_name, predicted_name):
     Streamlit 1.67 reports it) is put in the chart's session state; the script reads it back.
     """
     point = {"curve_number": 1, "x": predicted_name, "y": true_name}
-    app.session_state[results_view.CONFUSION_KEY] = {
+    app.session_state[inside_view.CONFUSION_KEY] = {
         "selection": {"points": [point], "point_indices": [], "box": [], "lasso": []}
     }
     app.run()
@@ -262,7 +262,7 @@ def test_confusion_chart_is_selectable_and_hints_until_a_cell_is_clicked(monkeyp
     # Plotly cannot select heatmap cells, so one marker per cell takes the clicks.
     markers = figure_of(chart)["data"][1]
     assert (markers["type"], len(markers["x"])) == ("scatter", 100)
-    assert results_view.CELL_HINT in [info.value for info in app.main.info]
+    assert inside_view.CELL_HINT in [info.value for info in app.main.info]
 
 
 def test_clicking_a_mistake_cell_shows_its_images_surest_first(monkeypatch, two_run_store, data_dir):
@@ -278,8 +278,8 @@ def test_clicking_a_mistake_cell_shows_its_images_surest_first(monkeypatch, two_
     count = run.confusion[true_class, predicted_class]
     assert any(caption.value.startswith(f"true {true_class} → predicted {predicted_class}: {count} images.")
                for caption in app.main.caption)
-    assert results_view.CELL_HINT not in [info.value for info in app.main.info]
-    shown = min(count, results_view.CELL_IMAGES_SHOWN)
+    assert inside_view.CELL_HINT not in [info.value for info in app.main.info]
+    shown = min(count, inside_view.CELL_IMAGES_SHOWN)
     captions = gallery_captions(app)[:shown]
     assert [int(caption.split(" · ")[0][1:]) for caption in captions] == indices[:shown].tolist()
     assert captions[0] == f"#{indices[0]} · " + (">99%" if confidences[0] >= 0.995 else f"{confidences[0]:.0%}")

@@ -1,0 +1,94 @@
+"""Looking inside a run on the Results page: confusion-matrix cells and first-layer weights."""
+
+import numpy as np
+import streamlit as st
+
+from dashboard import charts, results_view
+from mnist_core.evaluate import cell_indices
+from mnist_core.insight import first_layer_weights
+
+CELL_IMAGES_SHOWN = 32  # Most images shown for one cell of the confusion matrix.
+CONFUSION_KEY = "results_confusion"
+CELL_HINT = "Click a cell of the confusion matrix to see its images."
+
+
+def cell_gallery(run, dataset, true_class, predicted_class, limit=CELL_IMAGES_SHOWN):
+    """Returns (summary, images, captions) for the test images in one cell of the confusion matrix.
+
+    The summary reads like "true 4 → predicted 9: 41 images."; each caption names the test image
+    and, for a mistake, the probability given to the wrong class, e.g. "#1234 · 87%".
+    """
+    indices, confidences = cell_indices(dataset.test_labels, run.misclassified, run.misclassified_probabilities,
+                                        true_class, predicted_class)
+    names = dataset.class_names
+    unit = "image" if len(indices) == 1 else "images"
+    summary = f"true {names[true_class]} → predicted {names[predicted_class]}: {len(indices):,} {unit}."
+    if len(indices) > limit:
+        shown = "the network was surest of" if true_class != predicted_class else "first in the test set"
+        summary += f" The {limit} {shown} are shown."
+    images = [results_view.enlarged(dataset.test_images[index, :, :, 0]) for index in indices[:limit]]
+    # Correct images have no stored probability (NaN), so their captions name only the image.
+    captions = [f"#{index}" if np.isnan(confidence) else f"#{index} · {results_view.percent(confidence)}"
+                for index, confidence in zip(indices[:limit], confidences[:limit])]
+    return summary, images, captions
+
+
+def selected_cell(event, class_names):
+    """Returns (true_class, predicted_class) of the cell clicked in the confusion chart, or None.
+
+    Args:
+        event: what st.plotly_chart returns with on_select; its first selected point is used.
+        class_names: the names on the chart's axes, in label order.
+    """
+    points = event["selection"]["points"]
+    names = [str(name) for name in class_names]
+    # Only the cell markers carry class names in both x and y; any other point is ignored.
+    for point in points:
+        if point.get("y") in names and point.get("x") in names:
+            return names.index(point["y"]), names.index(point["x"])
+    return None
+
+
+def show_class_charts(run, class_names):
+    """Shows accuracy per class and the clickable confusion matrix; returns the clicked cell or None."""
+    per_class_column, confusion_column = st.columns(2)
+    with per_class_column:
+        st.markdown("**Accuracy per class**: the weakest in red, the dotted line is all classes")
+        per_class = charts.per_class_figure(run.per_class_accuracy, class_names, run.test_accuracy)
+        st.plotly_chart(per_class, width="stretch")
+    with confusion_column:
+        st.markdown("**Confusion matrix**: rows are the true class, columns the prediction")
+        # The chart cannot zoom, so its mode bar would only cover the "predicted" axis title.
+        event = st.plotly_chart(charts.selectable_confusion_figure(run.confusion, class_names), width="stretch",
+                                on_select="rerun", selection_mode="points", key=CONFUSION_KEY,
+                                config={"displayModeBar": False})
+    return selected_cell(event, class_names)
+
+
+def show_cell_images(run, dataset, cell):
+    """Shows the test images of the clicked confusion-matrix cell, or how to pick one."""
+    st.subheader("Look inside the confusion matrix")
+    if cell is None:
+        st.info(CELL_HINT, icon=":material/touch_app:")
+        return
+    summary, images, captions = cell_gallery(run, dataset, *cell)
+    st.caption(summary + " Click the cell again to clear it.")
+    results_view.show_gallery(images, captions)
+
+
+def show_first_layer_weights(run):
+    """Shows each first-layer unit's 784 weights as a 28×28 image, red positive and blue negative."""
+    st.subheader("First-layer weights")
+    try:
+        weights = first_layer_weights(run.load_model())
+    except FileNotFoundError:
+        st.error(f"Run {run.run_id} was deleted from the store, so its weights are gone. Reload the page.")
+        return
+    units = run.config.hidden_size
+    shown = f"the first {len(weights)} of its {units} units" if units > len(weights) else f"all {units} units"
+    st.caption(f"Each unit of the first hidden layer weighs every pixel of the image: red pixels excite it, "
+               f"blue pixels inhibit it. Shown: {shown}, each image scaled to its own strongest weight.")
+    # A grey frame keeps units with faint weights from fading into the white page.
+    images = [np.pad(charts.diverging_image(unit_weights, zoom=results_view.GALLERY_ZOOM), ((1, 1), (1, 1), (0, 0)),
+                     constant_values=200) for unit_weights in weights]
+    results_view.show_gallery(images, [f"unit {number}" for number in range(1, len(images) + 1)])
