@@ -5,7 +5,7 @@ import streamlit as st
 # The canvas component can only be declared inside a running app, so only this page imports it.
 from streamlit_drawable_canvas import st_canvas
 
-from dashboard import charts, draw_view, state, widgets
+from dashboard import charts, draw_view, glossary, state, widgets
 from mnist_core.data import CLASS_NAMES
 from mnist_core.predict import predict_digit
 
@@ -43,16 +43,19 @@ with canvas_column:
         help="On: crop, fit into 20×20 and centre by mass, as MNIST was made. "
         "Off: squeeze the whole canvas to 28×28.",
     )
+    st.caption(
+        "Every MNIST digit was cropped, fitted into 20×20 and centred, so the network only knows "
+        "digits of that size and place: switch this off to see a small or off-centre drawing confuse it."
+    )
 
 class_names = CLASS_NAMES[run.config.dataset]
 with result_column:
     if run.config.dataset != "mnist":
         st.caption("This network was trained on Fashion-MNIST, so it reads every drawing as a garment.")
     # Loading before the first stroke makes the first reading as quick as the later ones.
-    try:
-        model = run.load_model()
-    except FileNotFoundError:
-        st.error(f"Run {run.run_id} was deleted from the store. Pick another network above.")
+    model, problem = draw_view.load_model(run)
+    if model is None:
+        st.error(f"Run {run.run_id} cannot be used: {problem}. Pick another network above.")
         st.stop()
     # Each read of image_data decodes the canvas' PNG again, so it is read once.
     drawing = canvas.image_data
@@ -66,10 +69,16 @@ with result_column:
     st.metric("The network reads", class_names[prediction.digit])
     st.metric("Confidence", f"{prediction.probability:.1%}")
     st.plotly_chart(charts.probabilities_figure(prediction.probabilities, class_names), width="stretch")
+    glossary.explain("softmax")
 
-image_column, steps_column = st.columns([1, 2], gap="large")
-with image_column:
-    st.plotly_chart(charts.image_figure(prediction.image, "What the network sees (28×28)"), width="content")
-with steps_column, st.expander("How your drawing became 28×28", expanded=False):
+# The steps sit right under the MNIST-style switch, so switching it shows what it changes.
+with st.expander("How your drawing became 28×28", expanded=True):
     captions, images = zip(*draw_view.step_images(prediction.preprocessed))
     st.image(list(images), caption=list(captions), width=draw_view.STEP_SIDE, clamp=True)
+
+st.subheader("Which pixels pushed the network towards its answer")
+draw_view.input_and_saliency(model, prediction, class_names)
+
+st.subheader("One drawing, every run")
+st.caption("The same 28×28 image read by each stored network: see how hidden size and epochs change the answer.")
+draw_view.every_run_table(runs, prediction.image, run)

@@ -4,6 +4,7 @@ import base64
 import io
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -15,6 +16,8 @@ from conftest import REPO_ROOT
 from dashboard import draw_view
 from mnist_core.config import TrainConfig
 from mnist_core.data import load_dataset
+from mnist_core.predict import predict_image28
+from mnist_core.run_record import MODEL_FILE, _load_model_cached
 from mnist_core.runs import RUNS_DIR_VARIABLE, RunStore, train_or_reuse
 
 ENTRYPOINT = str(REPO_ROOT / "streamlit_app.py")
@@ -25,13 +28,21 @@ FIRST_CANVAS_KEY = f"{draw_view.CANVAS_KEY_PREFIX}0"
 SEVEN_INDEX, ONE_INDEX = 4, 9
 EMPTY_CANVAS_TEXT = "Draw a digit"
 NO_RUN_TEXT = "No network has been trained yet"
+SALIENCY_TITLE = "Pixels that pushed towards"
+TINY_LABEL = "1×16 relu, 1 ep, batch 100"  # TrainConfig(hidden_size=16, hidden_layers=1, epochs=1).
+SEED_LABEL = "2×50 relu, 2 ep, batch 100"  # TrainConfig(epochs=2).
 
 
 @pytest.fixture(scope="module")
-def trained_store(tmp_path_factory, data_dir):
-    """A run store holding one 2-epoch seed network, which the pages find via $MNIST_RUNS_DIR."""
+def trained_store(tmp_path_factory, data_dir, tiny_result):
+    """A run store the pages find via $MNIST_RUNS_DIR: a 1×16 1-epoch run, then a 2-epoch seed run.
+
+    The seed run is saved last, so it is the newest run and the one the Draw page picks first.
+    """
     root = tmp_path_factory.mktemp("draw_runs")
-    run, _ = train_or_reuse(TrainConfig(epochs=2), RunStore(str(root)), data_dir=data_dir)
+    store = RunStore(str(root))
+    store.save(tiny_result)
+    run, _ = train_or_reuse(TrainConfig(epochs=2), store, data_dir=data_dir)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(RUNS_DIR_VARIABLE, str(root))
         yield run
@@ -89,17 +100,41 @@ def main_metrics(app):
     return {metric.label: metric.value for metric in app.main.metric}
 
 
+def plotly_array(values):
+    """Returns a Plotly figure array as float numbers, whether sent as a list or a typed buffer."""
+    if isinstance(values, dict):
+        # Plotly 6+ sends numeric arrays as typed base64 buffers, with a shape when they are 2-D.
+        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+        shape = values.get("shape")
+        return flat.reshape([int(side) for side in str(shape).split(",")] if shape else -1).astype(float)
+    return np.asarray(values, dtype=float)
+
+
+def page_figures(app):
+    """Returns the page's Plotly figures as dicts, in page order."""
+    return [json.loads(chart.proto.spec) for chart in app.main.get("plotly_chart")]
+
+
 def bar_heights(app):
     """Returns the bar heights of the first Plotly bar chart on the page."""
-    for chart in app.main.get("plotly_chart"):
-        trace = json.loads(chart.proto.spec)["data"][0]
+    for figure in page_figures(app):
+        trace = figure["data"][0]
         if trace.get("type") == "bar":
-            heights = trace["y"]
-            if isinstance(heights, dict):
-                # Plotly 6+ sends numeric arrays as typed base64 buffers.
-                heights = np.frombuffer(base64.b64decode(heights["bdata"]), dtype=heights["dtype"])
-            return np.asarray(heights, dtype=float)
+            return plotly_array(trace["y"])
     return None
+
+
+def figure_titled(app, start):
+    """Returns the first page figure whose title starts with `start`, or None."""
+    for figure in page_figures(app):
+        if figure["layout"].get("title", {}).get("text", "").startswith(start):
+            return figure
+    return None
+
+
+def every_run_rows(app):
+    """Returns the rows of the "One drawing, every run" table as dicts."""
+    return app.main.dataframe[0].value.to_dict("records")
 
 
 @pytest.mark.parametrize("index", [SEVEN_INDEX, ONE_INDEX])
@@ -149,3 +184,76 @@ def test_without_runs_the_page_says_to_train_first(tmp_path, monkeypatch):
     assert [link.proto.page_script_hash != "" for link in app.main.get("page_link")] == [True]
     assert main_metrics(app) == {}
     assert not os.path.exists(tmp_path / "empty")
+
+
+def test_every_run_reads_the_same_drawing(trained_store, mnist_test_images):
+    images, labels = mnist_test_images
+    app = run_page(images[SEVEN_INDEX])
+    rows = every_run_rows(app)
+    assert [row["Network"] for row in rows] == [SEED_LABEL, TINY_LABEL], "newest run first"
+    assert all(row["Reads"] in [str(digit) for digit in range(10)] for row in rows)
+    assert all(0 < row["Confidence"] <= 100 for row in rows)
+    seed_row, tiny_row = rows
+    assert seed_row["Reads"] == str(labels[SEVEN_INDEX])
+    assert seed_row["Note"] == "Picked above" and tiny_row["Note"] == ""
+    # The picked run's row and the metrics above it come from the same 28×28 image.
+    assert seed_row["Confidence"] == pytest.approx(float(main_metrics(app)["Confidence"].rstrip("%")), abs=0.06)
+    assert seed_row["Test accuracy"] == pytest.approx(100 * trained_store.test_accuracy)
+    tiny_run = RunStore().list()[1]
+    input_image = plotly_array(figure_titled(app, "What the network sees")["data"][0]["z"])
+    tiny_probabilities = predict_image28(tiny_run.load_model(), input_image)
+    assert tiny_row["Confidence"] == pytest.approx(100 * tiny_probabilities.max(), abs=1e-3)
+
+
+def test_saliency_map_sits_next_to_the_input(trained_store, mnist_test_images):
+    images, labels = mnist_test_images
+    app = run_page(images[SEVEN_INDEX])
+    assert len(page_figures(app)) == 3, "probability bars, the 28×28 input and its saliency map"
+    saliency_figure = figure_titled(app, f"{SALIENCY_TITLE} {labels[SEVEN_INDEX]}")
+    assert saliency_figure is not None
+    heatmap = saliency_figure["data"][0]
+    assert heatmap["colorscale"][0][1] != heatmap["colorscale"][-1][1]
+    assert heatmap["zmin"] == pytest.approx(-heatmap["zmax"]), "white must sit at zero"
+    pixel_map = plotly_array(heatmap["z"])
+    input_image = plotly_array(figure_titled(app, "What the network sees")["data"][0]["z"])
+    assert pixel_map.shape == input_image.shape == (28, 28)
+    assert np.all(pixel_map[input_image == 0] == 0), "gradient × input is zero where there is no ink"
+    assert pixel_map.sum() > 0, "on balance the ink of a clear 7 argues for a 7"
+    assert any("red ink pushed the network towards" in caption.value for caption in app.main.caption)
+
+
+def test_the_page_explains_softmax_and_the_preprocessing_switch(trained_store, mnist_test_images):
+    images, _ = mnist_test_images
+    app = run_page(images[SEVEN_INDEX])
+    assert any("Softmax" in expander.label for expander in app.main.expander)
+    steps = next(expander for expander in app.main.expander if "28×28" in expander.label)
+    assert steps.proto.expanded, "the preprocessing steps are shown open"
+    assert any("only knows digits of that size and place" in caption.value for caption in app.main.caption)
+
+
+def test_a_run_with_a_broken_model_is_shown_as_unavailable(trained_store, mnist_test_images, tmp_path, monkeypatch):
+    images, labels = mnist_test_images
+    for run in RunStore().list():
+        shutil.copytree(run.path, tmp_path / os.path.basename(run.path))
+    older = sorted(tmp_path.iterdir())[0]
+    (older / MODEL_FILE).write_bytes(b"not a keras file")
+    monkeypatch.setenv(RUNS_DIR_VARIABLE, str(tmp_path))
+    app = run_page(images[SEVEN_INDEX])
+    seed_row, broken_row = every_run_rows(app)
+    assert seed_row["Reads"] == str(labels[SEVEN_INDEX])
+    assert broken_row["Network"] == TINY_LABEL and broken_row["Reads"] == "—"
+    assert broken_row["Note"].startswith("Unavailable: its model.keras file cannot be read")
+
+
+def test_a_picked_run_with_a_broken_model_says_so(trained_store, mnist_test_images, tmp_path, monkeypatch):
+    shutil.copytree(trained_store.path, tmp_path / trained_store.run_id)
+    (tmp_path / trained_store.run_id / MODEL_FILE).write_bytes(b"not a keras file")
+    monkeypatch.setenv(RUNS_DIR_VARIABLE, str(tmp_path))
+    app = run_page(mnist_test_images[0][SEVEN_INDEX])
+    assert any("cannot be used" in error.value for error in app.main.error)
+    assert main_metrics(app) == {}
+
+
+def test_compared_models_fit_in_the_model_cache():
+    # One more than the compared runs is the run picked above, which may be older than all of them.
+    assert draw_view.MAX_COMPARED_RUNS + 1 <= _load_model_cached.cache_info().maxsize
