@@ -3,8 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, glossary, state
+from mnist_core.codegen import keras_code
 from mnist_core.config import ACTIVATIONS, DATASETS, OPTIMIZERS, TrainConfig
+from mnist_core.presets import PRESETS, matching_preset, preset_by_name
 
 HIDDEN_SIZES = (8, 16, 32, 50, 64, 100, 128, 256, 512, 1024, 2048)
 BATCH_SIZES = (1, 8, 16, 32, 50, 64, 100, 128, 256, 512, 1000, 5000)
@@ -12,6 +14,7 @@ LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
 DATASET_LABELS = {"mnist": "MNIST digits", "fashion_mnist": "Fashion-MNIST clothes"}
 FINAL_STATES = ("done", "stopped", "failed")
 _JOB_KEY = "train_job_id"
+_SAVED_SETTINGS_KEY = "train_settings_saved"
 _TABLE_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")
 
 
@@ -21,55 +24,95 @@ def settings_form():
     A form sends its values only when a button is pressed, so moving a slider never interrupts
     anything that is running.
     """
-    defaults = TrainConfig()
+    _restore_settings()
     with st.form("train_settings"):
         left, right = st.columns(2)
         values = {
             "hidden_size": left.select_slider(
-                "Hidden size", HIDDEN_SIZES, value=defaults.hidden_size, key="hidden_size",
+                "Hidden size", HIDDEN_SIZES, key="hidden_size",
                 help="Neurons in each hidden Dense layer: more neurons can learn more patterns, but train slower."),
             "hidden_layers": right.slider(
-                "Hidden layers", 1, 6, defaults.hidden_layers, key="hidden_layers",
+                "Hidden layers", 1, 6, key="hidden_layers",
                 help="How many Dense layers sit between the flattened image and the output."),
             "epochs": left.slider(
-                "Epochs", 1, 100, defaults.epochs, key="epochs",
+                "Epochs", 1, 100, key="epochs",
                 help="One epoch shows every training image to the network once."),
             "batch_size": right.select_slider(
-                "Batch size", BATCH_SIZES, value=defaults.batch_size, key="batch_size",
+                "Batch size", BATCH_SIZES, key="batch_size",
                 help="Images averaged into one weight update; small batches give more, noisier updates."),
         }
         with st.expander("Advanced"):
-            values.update(_advanced_settings(defaults))
+            values.update(_advanced_settings())
         with st.container(horizontal=True):
             train = st.form_submit_button("Train", type="primary")
             retrain = st.form_submit_button("Retrain", help="Train again even if these settings are stored.")
     try:
-        return TrainConfig(**values), train, retrain
+        config = TrainConfig(**values)
     except ValueError as error:
         st.error(f"These settings cannot be trained: {error}")
         return None, False, False
+    st.session_state[_SAVED_SETTINGS_KEY] = config.to_dict()
+    return config, train, retrain
 
 
-def _advanced_settings(defaults):
+def _restore_settings():
+    """Fills the controls from the settings this session used last, else from the seed's.
+
+    Streamlit forgets a widget's value when another page is shown, so the settings are also kept
+    under a key of their own and put back here.
+    """
+    saved = st.session_state.get(_SAVED_SETTINGS_KEY) or TrainConfig().to_dict()
+    for field, value in saved.items():
+        st.session_state.setdefault(field, value)
+
+
+def preset_picker():
+    """Shows the presets; choosing one fills the controls with its settings."""
+    st.pills("Presets", [preset.name for preset in PRESETS], key="preset", on_change=_apply_preset,
+             help="Ready-made settings, each with what it teaches.")
+
+
+def _apply_preset():
+    name = st.session_state.get("preset")
+    if name:
+        st.session_state.update(preset_by_name(name).config.to_dict())
+
+
+def preset_note(config):
+    """Says which preset the settings are, and what it teaches, when they match one."""
+    preset = matching_preset(config)
+    if preset is not None:
+        lesson = preset.teaches_zh if glossary.language() == "zh" else preset.teaches
+        st.caption(f"**{preset.name}** — {lesson}")
+
+
+def code_view(config):
+    """Shows the runnable Keras script for these settings (the box has a copy button)."""
+    with st.expander("Show the Keras code for these settings"):
+        st.caption("A plain Keras script that trains the same network: copy it into a notebook or a file.")
+        st.code(keras_code(config), language="python")
+
+
+def _advanced_settings():
     left, right = st.columns(2)
     return {
         "learning_rate": left.select_slider(
-            "Learning rate", LEARNING_RATES, value=defaults.learning_rate, key="learning_rate",
+            "Learning rate", LEARNING_RATES, key="learning_rate",
             help="How big a step the optimizer takes; too big diverges, too small learns slowly."),
         "optimizer": right.selectbox(
-            "Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(defaults.optimizer), key="optimizer",
+            "Optimizer", OPTIMIZERS, key="optimizer",
             help="The rule that turns gradients into weight changes; Adam adapts the step per weight."),
         "activation": left.selectbox(
-            "Activation", ACTIVATIONS, index=ACTIVATIONS.index(defaults.activation), key="activation",
+            "Activation", ACTIVATIONS, key="activation",
             help="The non-linearity after each hidden layer; without one, layers collapse into one."),
         "dropout": right.slider(
-            "Dropout", 0.0, 0.7, defaults.dropout, step=0.05, key="dropout",
+            "Dropout", 0.0, 0.7, step=0.05, key="dropout",
             help="Share of hidden neurons switched off at random while training, against overfitting."),
         "validation_fraction": left.slider(
-            "Validation fraction", 0.05, 0.3, defaults.validation_fraction, step=0.05, key="validation_fraction",
+            "Validation fraction", 0.05, 0.3, step=0.05, key="validation_fraction",
             help="Share of training images held out to check the network on images it never learned from."),
         "seed": right.number_input(
-            "Seed", 0, 2**31 - 1, defaults.seed, key="seed",
+            "Seed", 0, 2**31 - 1, key="seed",
             help="Fixes the random start, split and shuffling: the same seed gives the same run."),
         "dataset": left.radio(
             "Dataset", DATASETS, format_func=DATASET_LABELS.get, key="dataset", horizontal=True,

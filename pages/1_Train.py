@@ -13,9 +13,12 @@ st.title("Train a network")
 st.caption("Flatten the 28×28 image into 784 numbers → hidden Dense layers → Dense(10, softmax).")
 
 glossary.explain("flatten", "dense", "relu", "softmax")
+train_view.preset_picker()
 config, train, retrain = train_view.settings_form()
 if config is None:
     st.stop()
+train_view.preset_note(config)
+train_view.code_view(config)
 glossary.explain("epoch", "batch_size", "adam", "cross_entropy", "validation", "test")
 
 runs, _ = state.list_runs()

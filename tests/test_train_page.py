@@ -72,3 +72,23 @@ def test_home_shows_dataset_status_and_the_quick_start(fresh_store):
     assert "MNIST found in" in app.success[0].value
     assert "No runs yet" in texts(app)
     assert app.title[0].value == "Train your first neural network"
+
+
+def test_presets_fill_the_controls_and_the_keras_code_follows(fresh_store):
+    app = open_page(TRAIN_PAGE)
+    assert "Seed notebook" in texts(app), "the seed defaults are recognised as the seed preset"
+    app.pills(key="preset").set_value("Tiny").run()
+    assert app.select_slider(key="hidden_size").value == 16 and app.slider(key="hidden_layers").value == 1
+    assert "**Tiny** —" in texts(app)
+    code = app.code[0].value
+    assert code.count("layers.Dense(16, activation=\"relu\")") == 1 and "epochs=5" in code
+    compile(code, "<keras_code>", "exec")
+
+
+def test_settings_survive_a_visit_to_another_page(fresh_store):
+    app = open_page(TRAIN_PAGE)
+    app.select_slider(key="hidden_size").set_value(128)
+    app.button[0].click().run()
+    app.switch_page("pages/2_Results.py").run()
+    app.switch_page(TRAIN_PAGE).run()
+    assert app.select_slider(key="hidden_size").value == 128
