@@ -7,10 +7,24 @@ import os
 import uuid
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import script_runner
 
 from mnist_core.data import load_dataset
 from mnist_core.runs import CorruptRunError, RunNotFoundError, RunStore
 
+
+def _keep_keras_state_between_reruns():
+    """Stops Streamlit from calling keras.backend.clear_session() after every script run.
+
+    Streamlit 1.67 does so whenever keras is imported. Here trainings run on background threads
+    across reruns, and that reset (a full garbage collection and a cleared kernel cache, twice a
+    second per watching tab) took most of the server's time and reset Keras' global state under
+    the running trainings.
+    """
+    script_runner._clean_problem_modules = lambda: None
+
+
+_keep_keras_state_between_reruns()
 # How many trainings may run at once on this server; others wait in a visible queue.
 MAX_CONCURRENT_TRAININGS = int(os.environ.get("MNIST_MAX_TRAININGS", "2"))
 _ACTIVE_RUN_KEY = "active_run_id"

@@ -45,6 +45,10 @@ if job is not None:
         st.error(snapshot.error)
         train_view.forget_job()
         st.stop()
+    if snapshot.run is None:
+        # A job stopped while it waited in the queue never started, so it has no run to show.
+        st.info("The training was stopped before it left the queue, so nothing was trained.")
+        st.stop()
     state.set_active_run(snapshot.run.run_id)
     if job.config == config:
         st.subheader(f"Run {job.config.describe()}")

@@ -1,0 +1,282 @@
+"""End-to-end browser tests: a student trains, reads the results and draws digits in Chromium.
+
+Each test drives the real `streamlit run` server through headless Chromium, as a student would:
+sliders moved with the keyboard, buttons clicked, strokes drawn with the mouse. The tests run in
+file order against one shared server (the first one against a fresh server of its own), and each
+saves a screenshot of its last state in tests/artifacts/.
+"""
+
+import datetime
+import json
+import re
+import time
+
+from browser_drawing import draw_one, draw_zero
+from e2e_server import (  # noqa: F401 (pytest finds the fixtures by name)
+    app_server, browser, fresh_server, new_page, page, record_timing, save_screenshot, wait_for_idle,
+)
+
+PAGE_LINKS = ("Home", "Train", "Results", "Draw")
+EXCEPTION = "[data-testid='stException']"
+ERROR_ALERT = "[data-testid='stAlertContentError']"
+PROGRESS = "[data-testid='stProgress']"
+PLOTLY_CHART = ".js-plotly-plot"
+STOPPED_TEXT = "Training was stopped after"
+QUEUE_TEXT = "Waiting for a free trainer"
+# The first training on a server loads MNIST and compiles the network, which takes minutes when
+# the shared machine is busy; later ones reuse the loaded data.
+TRAINING_TIMEOUT = 600
+STOP_TIMEOUT = 10  # Seconds from pressing Stop to the stopped message, allowing for a busy machine.
+# The network the Results and Draw tests read: well trained, and quick to train.
+TWO_EPOCH_SETTINGS = {"hidden_size": 32, "epochs": 2, "batch_size": 128}
+# Read the progress bar's value and text in one go, as it can be redrawn between two reads.
+READ_PROGRESS = """() => {
+    const bar = document.querySelector("[data-testid='stProgress']");
+    if (!bar) return null;
+    const meter = bar.querySelector("[role='progressbar']");
+    return [meter ? meter.getAttribute("aria-valuenow") : null, bar.innerText.trim()];
+}"""
+
+
+def open_app(page, base_url, path=""):
+    """Opens `path` of the app and waits until its script has run and a title shows."""
+    page.goto(f"{base_url}/{path}")
+    wait_for_idle(page)
+    page.locator("h1").first.wait_for()
+
+
+def click_sidebar_link(page, label):
+    # The link's icon is aria-hidden, so its accessible name is the label alone.
+    page.locator("[data-testid='stSidebar']").get_by_role("link", name=label, exact=True).click()
+    wait_for_idle(page)
+
+
+def set_slider(page, key, value):
+    """Moves the slider or select_slider with widget key `key` to `value` with the arrow keys."""
+    thumb = page.locator(f".st-key-{key}").get_by_role("slider")
+    thumb.focus()
+    # Hidden sizes, epochs and batch sizes are at most 100 steps from any start.
+    for _ in range(120):
+        current = float(thumb.get_attribute("aria-valuetext"))
+        if current == value:
+            break
+        thumb.press("ArrowRight" if current < value else "ArrowLeft")
+    shown = page.locator(f".st-key-{key} [data-testid='stSliderThumbValue']").inner_text()
+    assert shown == str(value), f"the {key} slider shows {shown!r}, not {value}"
+
+
+def submit_training(page, hidden_size, epochs, batch_size=None):
+    """Sets the Train page's sliders and presses Train."""
+    set_slider(page, "hidden_size", hidden_size)
+    set_slider(page, "epochs", epochs)
+    if batch_size is not None:
+        set_slider(page, "batch_size", batch_size)
+    page.locator(".st-key-FormSubmitter-train_settings-Train button").click()
+
+
+def main_metric(page, label):
+    """Returns the locator of the main area's st.metric labelled `label` (not the sidebar's)."""
+    return page.locator("[data-testid='stMain'] [data-testid='stMetric']").filter(has_text=label)
+
+
+def percent(metric):
+    """Returns a metric's value such as "93.92%" as the number 93.92."""
+    return float(metric.locator("[data-testid='stMetricValue']").inner_text().strip().rstrip("%"))
+
+
+def watch_progress(page, finished, timeout=TRAINING_TIMEOUT):
+    """Samples the progress bar every 0.1 s until `finished(samples)`; returns the distinct samples.
+
+    Each sample is (aria-valuenow, text), e.g. ("31", "Epoch 1/2, step 132/422 — loss …").
+    """
+    samples = []
+    deadline = time.monotonic() + timeout
+    while not finished(samples):
+        assert time.monotonic() < deadline, f"no end in sight after {timeout} s; progress seen: {samples}"
+        sample = page.evaluate(READ_PROGRESS)
+        if sample is not None and (not samples or tuple(sample) != samples[-1]):
+            samples.append(tuple(sample))
+        page.wait_for_timeout(100)
+    return samples
+
+
+def epoch_readings(samples):
+    """Returns the texts of the progress samples taken during an epoch (not while preparing)."""
+    return [text for _, text in samples if text.startswith("Epoch ")]
+
+
+def assert_no_exception(page):
+    assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
+
+
+def train_two_epoch_network(page, base_url):
+    """Opens Train and trains the two-epoch network, or gets it back at once if already stored."""
+    open_app(page, base_url, "Train")
+    submit_training(page, **TWO_EPOCH_SETTINGS)
+    main_metric(page, "Test accuracy").wait_for(timeout=TRAINING_TIMEOUT * 1000)
+    wait_for_idle(page)
+
+
+def test_train_page_opened_by_url_on_a_fresh_server(fresh_server, page):
+    open_app(page, fresh_server.base_url, "Train")
+
+    assert page.locator("h1").first.inner_text() == "Train a network"
+    assert page.title().startswith("Train")
+    sidebar = page.locator("[data-testid='stSidebar']")
+    sidebar.get_by_text("Active run").wait_for()
+    # Widgets are drawn by lazily loaded scripts, so each may show as a grey skeleton at first.
+    for label in PAGE_LINKS:
+        sidebar.get_by_role("link", name=label, exact=True).wait_for()
+    page.locator(".st-key-hidden_size").get_by_role("slider").wait_for(state="attached")
+    page.locator(".st-key-FormSubmitter-train_settings-Train button").wait_for()
+    assert_no_exception(page)
+
+
+def test_student_trains_with_the_sliders_and_sees_progress_and_accuracy(app_server, page):
+    open_app(page, app_server.base_url)
+    click_sidebar_link(page, "Train")
+    page.get_by_role("heading", name="Train a network", exact=True).wait_for()
+
+    submit_training(page, **TWO_EPOCH_SETTINGS)
+    page.locator(PROGRESS).wait_for()
+    accuracy = main_metric(page, "Test accuracy")
+    samples = watch_progress(page, finished=lambda samples: accuracy.count() > 0)
+    wait_for_idle(page)
+
+    print("progress samples:", samples)
+    assert len(samples) >= 2, f"the progress bar never moved: {samples}"
+    assert epoch_readings(samples), f"no epoch progress was shown: {samples}"
+    assert page.get_by_role("heading", name="Run 2×32 relu, 2 ep, batch 128", exact=True).is_visible()
+    assert page.locator(f"[data-testid='stMain'] {PLOTLY_CHART}").first.is_visible(), "no curves"
+    assert percent(accuracy) > 90
+    assert page.locator("[data-testid='stSidebar']").get_by_text("2×32 relu, 2 ep, batch 128").is_visible()
+    assert_no_exception(page)
+
+
+def test_results_page_shows_curves_confusion_matrix_and_runs_table(app_server, page):
+    train_two_epoch_network(page, app_server.base_url)
+
+    click_sidebar_link(page, "Results")
+    page.get_by_role("heading", name="Results", exact=True).wait_for()
+    page.locator("[data-testid='stDataFrame']").wait_for()
+    page.locator(f"{PLOTLY_CHART} .hm").first.wait_for(state="attached")
+
+    trace_types = page.locator(PLOTLY_CHART).evaluate_all(
+        "charts => charts.map(chart => (chart.data || []).map(trace => trace.type))")
+    assert any("scatter" in types for types in trace_types), f"no training curves: {trace_types}"
+    assert any("heatmap" in types for types in trace_types), f"no confusion matrix: {trace_types}"
+    assert main_metric(page, "Test accuracy").is_visible()
+    assert page.get_by_text("Test results of 2×32 relu, 2 ep, batch 128").is_visible()
+    assert_no_exception(page)
+
+
+def read_drawing(page):
+    """Returns the digit the Draw page reads, once it shows one."""
+    reading = main_metric(page, "The network reads")
+    reading.wait_for()
+    wait_for_idle(page)
+    return reading.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+
+def clear_drawing(page):
+    page.get_by_role("button", name="Clear").click()
+    wait_for_idle(page)
+    page.get_by_text("Draw a digit on the black canvas").wait_for()
+    assert main_metric(page, "The network reads").count() == 0, "a prediction is still shown after Clear"
+
+
+def test_draw_page_reads_a_drawn_one_and_zero(app_server, page, request):
+    train_two_epoch_network(page, app_server.base_url)
+
+    click_sidebar_link(page, "Draw")
+    page.locator("canvas.upper-canvas").first.wait_for()
+    page.get_by_text("Draw a digit on the black canvas").wait_for()
+    network = page.locator(".st-key-draw_run").get_by_role("combobox").input_value()
+    assert network.startswith("2×32 relu, 2 ep, batch 128"), f"the Draw page uses {network!r}"
+
+    draw_one(page)
+    assert read_drawing(page) == "1"
+    save_screenshot(page, f"{request.node.name}-one")
+    clear_drawing(page)
+
+    draw_zero(page)
+    assert read_drawing(page) == "0"
+    save_screenshot(page, f"{request.node.name}-zero")
+    clear_drawing(page)
+    assert_no_exception(page)
+
+
+def test_three_students_train_at_once(app_server, new_page):
+    hidden_sizes = (16, 64, 100)  # One epoch each, so none of them is a stored run.
+    pages = [new_page() for _ in hidden_sizes]
+    for student_page in pages:
+        open_app(student_page, app_server.base_url, "Train")
+    for student_page, hidden_size in zip(pages, hidden_sizes):
+        set_slider(student_page, "hidden_size", hidden_size)
+        set_slider(student_page, "epochs", 1)
+    for student_page in pages:
+        student_page.locator(".st-key-FormSubmitter-train_settings-Train button").click()
+
+    queue_seen = False
+    deadline = time.monotonic() + TRAINING_TIMEOUT
+    while not all(main_metric(student_page, "Test accuracy").count() for student_page in pages):
+        assert time.monotonic() < deadline, f"not all trainings finished within {TRAINING_TIMEOUT} s"
+        queue_seen = queue_seen or any(student_page.get_by_text(QUEUE_TEXT).count() for student_page in pages)
+        for student_page in pages:
+            assert student_page.locator(EXCEPTION).count() == 0, student_page.locator(EXCEPTION).first.inner_text()
+        time.sleep(0.2)
+    print("queue message seen:", queue_seen)
+
+    for student_page, hidden_size in zip(pages, hidden_sizes):
+        wait_for_idle(student_page)
+        label = f"2×{hidden_size} relu, 1 ep, batch 100"
+        assert student_page.get_by_role("heading", name=f"Run {label}", exact=True).is_visible()
+        assert student_page.locator("[data-testid='stSidebar']").get_by_text(label).is_visible()
+        assert percent(main_metric(student_page, "Test accuracy")) > 80
+        assert student_page.get_by_text("Trained in").is_visible(), "a run was reused instead of trained"
+        assert student_page.locator(ERROR_ALERT).count() == 0
+        assert_no_exception(student_page)
+    assert app_server.health() == "ok"
+
+
+def stopped_run_record(server):
+    """Returns the stored record of the server's one stopped run."""
+    records = [json.loads(path.read_text()) for path in server.runs_dir.glob("*/run.json")]
+    stopped = [record for record in records if record["stopped"]]
+    assert len(stopped) == 1, f"expected one stopped run in {server.runs_dir}, found {len(stopped)}"
+    return stopped[0]
+
+
+def test_stop_ends_a_long_training_within_seconds(app_server, page, request):
+    open_app(page, app_server.base_url, "Train")
+    submit_training(page, hidden_size=256, epochs=30)
+    page.locator(PROGRESS).get_by_text(re.compile(r"^Epoch \d+/30")).wait_for(timeout=TRAINING_TIMEOUT * 1000)
+    # Two different epoch readings show that the bar moves while a long training runs.
+    samples = watch_progress(page, finished=lambda samples: len(epoch_readings(samples)) >= 2, timeout=180)
+
+    clicked_at, clicked = time.time(), time.monotonic()
+    # A button with help text has a hidden twin for measuring; the role locator skips it.
+    page.locator("[class*='st-key-stop-']").get_by_role("button", name="Stop").click()
+    stopped_message = page.get_by_text(STOPPED_TEXT)
+    stopped_message.wait_for(timeout=TRAINING_TIMEOUT * 1000)
+    seconds = time.monotonic() - clicked
+    wait_for_idle(page)
+
+    epochs_trained = int(re.search(r"stopped after (\d+) full epoch", stopped_message.inner_text()).group(1))
+    run = stopped_run_record(app_server)
+    timing = {
+        "click_to_stopped_message_seconds": round(seconds, 2),
+        # Where the time went: the server finishes the current steps, tests and saves the run
+        # (its created_at), then the page notices at its next poll and reruns.
+        "click_to_run_saved_seconds": round(datetime.datetime.fromisoformat(run["created_at"]).timestamp() - clicked_at, 2),
+        "test_set_evaluation_seconds": round(run["timings"]["test_seconds"], 2),
+        "epochs_trained": epochs_trained,
+        "progress_before_stop": samples[-1][1],
+    }
+    record_timing(request.node.name, timing)
+    print("Stop:", timing)
+    assert seconds < STOP_TIMEOUT, f"the stopped message took {seconds:.1f} s"
+    assert epochs_trained < 30
+    assert main_metric(page, "Test accuracy").is_visible()
+    assert page.locator("[data-testid='stSidebar']").get_by_text("stopped early").is_visible()
+    assert_no_exception(page)
