@@ -8,7 +8,7 @@ from mnist_core.codegen import keras_code
 from mnist_core.config import ACTIVATIONS, DATASETS, OPTIMIZERS, TrainConfig
 from mnist_core.presets import PRESETS, matching_preset, preset_by_name
 
-HIDDEN_SIZES = (8, 16, 32, 50, 64, 100, 128, 256, 512, 1024, 2048)
+HIDDEN_SIZES = (8, 16, 32, 50, 64, 100, 128, 256, 512, 768, 1024, 2048)
 BATCH_SIZES = (1, 8, 16, 32, 50, 64, 100, 128, 256, 512, 1000, 5000)
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
 DATASET_LABELS = {"mnist": "MNIST digits", "fashion_mnist": "Fashion-MNIST clothes"}

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from conftest import REPO_ROOT
 from mnist_core.codegen import keras_code
 from mnist_core.config import TrainConfig
 from mnist_core.data import load_dataset, split_train_validation
@@ -90,3 +91,14 @@ def test_generated_script_trains_when_run_as_a_program(tmp_path, data_dir):
     match = re.fullmatch(r"Test loss: (\d+\.\d\d)\. Test accuracy: (\d+\.\d\d)%", lines[-1])
     assert match, lines[-1]
     assert float(match.group(2)) > 50, "one epoch on 2,000 images is far above the 10% of guessing"
+
+
+def test_export_and_presets_import_neither_streamlit_nor_tensorflow():
+    code = (
+        "import sys, mnist_core.codegen, mnist_core.presets\n"
+        "print('streamlit' in sys.modules, 'tensorflow' in sys.modules)"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True
+    )
+    assert completed.stdout.split() == ["False", "False"], "showing the code or a preset needs no training libraries"
