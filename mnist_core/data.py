@@ -1,8 +1,11 @@
 """Dataset access: loading MNIST-style splits through tfds and the fixed validation split."""
 
 import dataclasses
+import hashlib
+import logging
 import os
 import socket
+import tempfile
 import threading
 
 import numpy as np
@@ -20,8 +23,14 @@ CLASS_NAMES = {
 _DEFAULT_DATA_DIR = os.path.join("~", "tensorflow_datasets")
 # tfds downloads MNIST-style datasets from this host; reaching it tells whether a download can work.
 _DOWNLOAD_HOST = "storage.googleapis.com"
-# Larger than any split, so one batch holds a whole split.
-_MAX_SPLIT_SIZE = 100_000
+# Decoded arrays are kept here between processes, because decoding the PNGs inside tfds's
+# records takes seconds while reading the decoded arrays back takes a few milliseconds.
+CACHE_DIR_VARIABLE = "MNIST_CACHE_DIR"
+_DEFAULT_CACHE_DIR = os.path.join("~", ".mnist_dashboard", "cache")
+# Bumped whenever what the cache files hold changes, so older files are never read.
+_CACHE_FORMAT = "arrays-v1"
+_ARRAY_NAMES = ("train_images", "train_labels", "test_images", "test_labels")
+_LOG = logging.getLogger(__name__)
 
 
 # Datasets already read, by (name, folder). The lock makes concurrent trainings share one read.
@@ -79,6 +88,9 @@ def is_prepared(name="mnist", data_dir=None):
 def load_dataset(name="mnist", data_dir=None, download=True):
     """Loads both splits of a tfds dataset into memory, once per process and folder.
 
+    The decoded arrays are also kept in `cache_dir()`, so later processes skip tfds's decoding;
+    they are read again from tfds whenever the dataset's files change.
+
     Args:
         name: "mnist" or "fashion_mnist".
         data_dir: tfds data folder; None means $TFDS_DATA_DIR or ~/tensorflow_datasets.
@@ -101,9 +113,20 @@ def load_dataset(name="mnist", data_dir=None, download=True):
 
 
 def clear_cache():
-    """Forgets the datasets held in memory, so the next load reads tfds again."""
+    """Forgets the datasets held in memory, so the next load reads the disk again."""
     with _CACHE_LOCK:
         _CACHE.clear()
+
+
+def cache_dir():
+    """Returns where decoded arrays are kept: $MNIST_CACHE_DIR, else ~/.mnist_dashboard/cache.
+
+    None when $MNIST_CACHE_DIR is "off", which makes every load read tfds.
+    """
+    chosen = os.environ.get(CACHE_DIR_VARIABLE) or _DEFAULT_CACHE_DIR
+    if chosen.strip().lower() == "off":
+        return None
+    return os.path.abspath(os.path.expanduser(chosen))
 
 
 def _read_tfds(name, data_dir, download):
@@ -111,21 +134,95 @@ def _read_tfds(name, data_dir, download):
         reason = "downloading is switched off" if not download else _offline_reason()
         if reason:
             raise DatasetUnavailableError(_missing_message(name, data_dir, reason))
+    cache_file = _cache_file(name, data_dir)
+    cached = _read_cache(name, cache_file)
+    if cached is not None:
+        return cached
     try:
-        train_split, test_split = tfds.load(
-            name=name, split=["train", "test"], as_supervised=True, data_dir=data_dir, download=download
-        )
-        train_images, train_labels = _to_arrays(train_split)
-        test_images, test_labels = _to_arrays(test_split)
+        # batch_size=-1 hands back each whole split as one tensor, faster than iterating it.
+        (train_images, train_labels), (test_images, test_labels) = tfds.as_numpy(tfds.load(
+            name=name, split=["train", "test"], as_supervised=True, data_dir=data_dir, download=download,
+            batch_size=-1,
+        ))
     except Exception as error:  # tfds raises many types for "absent" and "offline"; all mean the same here.
         raise DatasetUnavailableError(_missing_message(name, data_dir, _first_line(error))) from None
-    return Dataset(name, train_images, train_labels, test_images, test_labels)
+    dataset = Dataset(name, train_images, train_labels, test_images, test_labels)
+    # A download has just prepared the folder, so the file name is known only now.
+    _write_cache(dataset, cache_file or _cache_file(name, data_dir))
+    return dataset
 
 
-def _to_arrays(split):
-    """Reads a whole tfds split of (image, label) pairs into two numpy arrays."""
-    batches = list(tfds.as_numpy(split.batch(_MAX_SPLIT_SIZE)))
-    return np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
+def _cache_file(name, data_dir):
+    """Returns the cache file for the dataset as it is on disk now, or None without cache or data.
+
+    The name holds a digest of the folder and one of every file tfds keeps for the dataset (path,
+    size, modification time), so replacing or re-downloading the data makes a new name and the
+    old arrays go unread.
+    """
+    root = cache_dir()
+    dataset_root = os.path.join(data_dir, name)
+    if root is None or not os.path.isdir(dataset_root):
+        return None
+    files = hashlib.sha256(_CACHE_FORMAT.encode())
+    for folder, subfolders, file_names in sorted(os.walk(dataset_root)):
+        subfolders.sort()
+        for file_name in sorted(file_names):
+            path = os.path.join(folder, file_name)
+            stat = os.stat(path)
+            files.update(f"{os.path.relpath(path, dataset_root)}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
+    return os.path.join(root, f"{name}-{_short_digest(dataset_root)}-{files.hexdigest()[:16]}.npz")
+
+
+def _short_digest(text):
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _read_cache(name, cache_file):
+    """Returns the `Dataset` kept in `cache_file`, or None when it is absent or unreadable."""
+    if cache_file is None or not os.path.exists(cache_file):
+        return None
+    try:
+        with np.load(cache_file, allow_pickle=False) as arrays:
+            dataset = Dataset(name, *(arrays[key] for key in _ARRAY_NAMES))
+        _check_arrays(dataset)
+    except Exception as error:  # A truncated or foreign file is only a missed shortcut.
+        _LOG.warning("Ignoring the unreadable cache file %s (%s); reading tfds instead.", cache_file, error)
+        return None
+    return dataset
+
+
+def _check_arrays(dataset):
+    for images, labels in ((dataset.train_images, dataset.train_labels), (dataset.test_images, dataset.test_labels)):
+        if images.dtype != np.uint8 or images.shape[1:] != (28, 28, 1) or labels.shape != images.shape[:1]:
+            raise ValueError(f"unexpected arrays {images.dtype}{images.shape} and {labels.shape}")
+
+
+def _write_cache(dataset, cache_file):
+    """Saves the decoded arrays for the next process; a failure only costs that shortcut."""
+    if cache_file is None:
+        return
+    folder = os.path.dirname(cache_file)
+    temporary = None
+    try:
+        os.makedirs(folder, exist_ok=True)
+        # Written under a temporary name and renamed, so a reader never sees half a file.
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".writing-", suffix=".npz")
+        with os.fdopen(handle, "wb") as file:
+            np.savez(file, **{key: getattr(dataset, key) for key in _ARRAY_NAMES})
+        os.replace(temporary, cache_file)
+    except OSError as error:
+        _LOG.warning("Could not keep decoded %s arrays in %s (%s).", dataset.name, folder, error)
+        if temporary and os.path.exists(temporary):
+            os.remove(temporary)
+        return
+    # Arrays of an older copy of the same folder are stale now.
+    same_folder = os.path.basename(cache_file).rsplit("-", 1)[0] + "-"
+    for old in os.listdir(folder):
+        if old.startswith(same_folder) and old.endswith(".npz") and old != os.path.basename(cache_file):
+            try:
+                os.remove(os.path.join(folder, old))
+            except OSError:
+                pass
 
 
 def _offline_reason():

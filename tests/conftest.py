@@ -2,7 +2,9 @@
 
 import os
 import pathlib
+import shutil
 import sys
+import tempfile
 
 import pytest
 
@@ -12,6 +14,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 DATA_DIR = os.environ.get("TFDS_DATA_DIR") or str(REPO_ROOT.parent / "shared" / "data" / "tfds")
 # Every test reads the offline copy, never the network, whatever the caller's environment says.
 os.environ["TFDS_DATA_DIR"] = DATA_DIR
+# Decoded arrays go to a fresh folder per session (inherited by the app and CLI processes the tests
+# start), so the suite never depends on what a developer's own cache holds.
+CACHE_DIR = tempfile.mkdtemp(prefix="mnist-test-cache-")
+os.environ["MNIST_CACHE_DIR"] = CACHE_DIR
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +51,7 @@ def pytest_unconfigure(config):
     shuts down under them, glibc aborts the process ("FATAL: exception not rethrown") and turns a
     green run into exit status 134. Skipping the interpreter's shutdown avoids that.
     """
+    shutil.rmtree(CACHE_DIR, ignore_errors=True)
     if "status" in _EXIT_STATUS:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -1,5 +1,9 @@
 """Tests of dataset loading (real offline tfds, tfds mock data, missing data) and the split."""
 
+import os
+import pathlib
+import shutil
+
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
@@ -23,7 +27,9 @@ def test_fashion_mnist_uses_the_same_path(data_dir):
     assert dataset.class_names[9] == "Ankle boot"
 
 
-def test_tfds_mock_data_goes_through_tfds_load(data_dir):
+def test_tfds_mock_data_goes_through_tfds_load(data_dir, monkeypatch):
+    # The real arrays are cached for this folder; the mock replaces only tfds.load.
+    monkeypatch.setenv("MNIST_CACHE_DIR", "off")
     data.clear_cache()
     try:
         with tfds.testing.mock_data(num_examples=40, data_dir=data_dir):
@@ -71,3 +77,80 @@ def test_split_is_fixed_disjoint_and_covers_the_training_split(data_dir):
     # MNIST itself holds a handful of pixel-identical duplicates; the split must not add any.
     assert overlap < 10
     assert first.train_labels.sum() + first.val_labels.sum() == dataset.train_labels.sum()
+
+
+@pytest.fixture
+def private_mnist(data_dir, tmp_path, monkeypatch):
+    """A private copy of the prepared MNIST folder, which a test may change, and an empty cache."""
+    monkeypatch.setenv("MNIST_CACHE_DIR", str(tmp_path / "cache"))
+    copy = tmp_path / "tfds"
+    shutil.copytree(os.path.join(data_dir, "mnist"), copy / "mnist")
+    yield str(copy)
+    data.clear_cache()
+
+
+def test_decoded_arrays_are_kept_for_the_next_process(private_mnist, tmp_path, monkeypatch):
+    folder = private_mnist
+    first = data.load_dataset("mnist", data_dir=folder)
+    cached = list((tmp_path / "cache").glob("mnist-*.npz"))
+    assert len(cached) == 1 and cached[0].stat().st_size > 50_000_000, "55 MB of decoded arrays"
+    data.clear_cache()
+    # A new process has nothing in memory; it must not need tfds at all now.
+    monkeypatch.setattr(tfds, "load", _tfds_must_not_be_called)
+    second = data.load_dataset("mnist", data_dir=folder)
+    assert second is not first
+    for key in ("train_images", "train_labels", "test_images", "test_labels"):
+        np.testing.assert_array_equal(getattr(second, key), getattr(first, key))
+    assert second.train_images.dtype == np.uint8 and second.train_labels.dtype == np.int64
+
+
+def test_changed_data_files_are_read_again(private_mnist, tmp_path, monkeypatch):
+    folder = private_mnist
+    data.load_dataset("mnist", data_dir=folder)
+    data.clear_cache()
+    info = next(pathlib.Path(folder).glob("mnist/*/dataset_info.json"))
+    os.utime(info, ns=(info.stat().st_atime_ns, info.stat().st_mtime_ns + 10**9))
+    calls = []
+    real_load = tfds.load
+    monkeypatch.setattr(tfds, "load", lambda *args, **kwargs: calls.append(1) or real_load(*args, **kwargs))
+    assert data.load_dataset("mnist", data_dir=folder).train_images.shape == (60000, 28, 28, 1)
+    assert calls == [1], "a changed file makes the cached arrays stale"
+    assert len(list((tmp_path / "cache").glob("mnist-*.npz"))) == 1, "the stale file is removed"
+
+
+def test_a_broken_cache_file_falls_back_to_tfds(private_mnist, tmp_path, monkeypatch, caplog):
+    folder = private_mnist
+    data.load_dataset("mnist", data_dir=folder)
+    data.clear_cache()
+    (cached,) = (tmp_path / "cache").glob("mnist-*.npz")
+    cached.write_bytes(cached.read_bytes()[:1000])
+    dataset = data.load_dataset("mnist", data_dir=folder)
+    assert dataset.train_images.shape == (60000, 28, 28, 1)
+    assert "Ignoring the unreadable cache file" in caplog.text
+    data.clear_cache()
+    monkeypatch.setattr(tfds, "load", _tfds_must_not_be_called)
+    assert data.load_dataset("mnist", data_dir=folder).test_images.shape == (10000, 28, 28, 1), "rewritten"
+
+
+def test_an_unwritable_cache_only_costs_the_shortcut(data_dir, tmp_path, monkeypatch, caplog):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("MNIST_CACHE_DIR", str(blocker / "cache"))
+    data.clear_cache()
+    dataset = data.load_dataset("mnist", data_dir=data_dir)
+    assert dataset.train_images.shape == (60000, 28, 28, 1)
+    assert "Could not keep decoded mnist arrays" in caplog.text
+    assert sorted(os.listdir(tmp_path)) == ["a-file"]
+
+
+def test_the_cache_can_be_switched_off(monkeypatch, tmp_path):
+    monkeypatch.setenv("MNIST_CACHE_DIR", "off")
+    assert data.cache_dir() is None
+    monkeypatch.setenv("MNIST_CACHE_DIR", str(tmp_path))
+    assert data.cache_dir() == str(tmp_path)
+    monkeypatch.delenv("MNIST_CACHE_DIR")
+    assert data.cache_dir() == os.path.expanduser("~/.mnist_dashboard/cache")
+
+
+def _tfds_must_not_be_called(*args, **kwargs):
+    raise AssertionError("tfds.load was called although the decoded arrays are cached")
