@@ -159,7 +159,9 @@ def live_panel(job_id):
         running = f" — loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.2%}" if logs else ""
         st.progress(snapshot.fraction, text=f"Epoch {snapshot.epoch}/{snapshot.epochs}, step "
                     f"{snapshot.step}/{snapshot.steps_per_epoch}{running}")
-    if st.button("Stop", key=f"stop-{job_id}", help="Stop after the current chunk of steps and keep what was learned."):
+    if snapshot.stopping:
+        st.caption("Stopping: finishing the current steps, then testing and saving what was learned…")
+    elif st.button("Stop", key=f"stop-{job_id}", help="Stop after the current chunk of steps and keep what was learned."):
         job.stop()
         st.toast("Stopping…")
     history_view(snapshot.history, label=job.config.describe())
