@@ -90,9 +90,11 @@ def train_run(config, data_dir=None, on_progress=None, should_stop=None, downloa
     split = split_train_validation(dataset, config.validation_fraction, config.seed)
     loaded = time.perf_counter()
     model = build_mlp(config)
-    history, stopped = _fit(model, split, config, on_progress or _ignore, should_stop or _never)
+    # One compiled inference function serves validation and test, so it compiles once.
+    predict_probabilities = make_inference_function(model)
+    history, stopped = _fit(model, split, config, predict_probabilities, on_progress or _ignore, should_stop or _never)
     trained = time.perf_counter()
-    probabilities = make_inference_function(model)(dataset.test_images)
+    probabilities = predict_probabilities(dataset.test_images)
     evaluation = evaluate_probabilities(probabilities, dataset.test_labels)
     timings = {
         "load_seconds": loaded - started,
@@ -102,9 +104,8 @@ def train_run(config, data_dir=None, on_progress=None, should_stop=None, downloa
     return TrainResult(config, model, history, evaluation, stopped, timings)
 
 
-def _fit(model, split, config, on_progress, should_stop):
+def _fit(model, split, config, predict_probabilities, on_progress, should_stop):
     train_steps = _make_train_steps(model, split, config.batch_size)
-    predict_probabilities = make_inference_function(model)
     steps_per_epoch = math.ceil(len(split.train_labels) / config.batch_size)
     chunk = math.ceil(steps_per_epoch / CHUNKS_PER_EPOCH)
     shuffler = np.random.default_rng(config.seed + 1)
