@@ -190,7 +190,13 @@ def history_view(history, label):
         return
     st.plotly_chart(charts.curves_figure({label: history}), width="stretch")
     table = pd.DataFrame({key: history[key] for key in _TABLE_COLUMNS})
-    table.index = pd.RangeIndex(1, len(table) + 1, name="epoch")
+    # A stop cuts the last epoch short; its row says how much of it was trained.
+    fractions = history.get("epoch_fraction") or [1.0] * len(table)
+    table.index = pd.Index(
+        [str(epoch) if fraction == 1.0 else f"{epoch} (stopped at {fraction:.0%})"
+         for epoch, fraction in enumerate(fractions, start=1)],
+        name="epoch",
+    )
     st.dataframe(table.style.format({"seconds": "{:.2f} s"} | {key: "{:.4f}" for key in _TABLE_COLUMNS[:-1]}))
 
 

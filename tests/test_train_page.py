@@ -2,6 +2,8 @@
 
 import pytest
 
+from streamlit.testing.v1 import AppTest
+
 from app_helpers import open_page, rerun_until, texts, use_fresh_store
 
 TRAIN_PAGE = "pages/1_Train.py"
@@ -92,3 +94,21 @@ def test_settings_survive_a_visit_to_another_page(fresh_store):
     app.switch_page("pages/2_Results.py").run()
     app.switch_page(TRAIN_PAGE).run()
     assert app.select_slider(key="hidden_size").value == 128
+
+
+def _stopped_history_page():
+    from dashboard import train_view
+
+    train_view.history_view(
+        {"loss": [0.5, 0.4], "accuracy": [0.8, 0.85], "val_loss": [0.45, 0.42], "val_accuracy": [0.82, 0.84],
+         "seconds": [1.0, 0.4], "epoch_fraction": [1.0, 0.4]},
+        label="2×50 relu, 5 ep, batch 100",
+    )
+
+
+def test_the_table_says_which_epoch_a_stop_cut_short():
+    app = AppTest.from_function(_stopped_history_page).run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert list(table.index) == ["1", "2 (stopped at 40%)"]
+    assert list(table["val_accuracy"]) == [0.82, 0.84]
