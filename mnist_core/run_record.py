@@ -128,7 +128,7 @@ def record_to_run(record, path):
         run_id=os.path.basename(path),
         config=TrainConfig.from_dict(record["config"]),
         config_key=str(record["config_key"]),
-        history={key: [float(value) for value in record["history"][key]] for key in HISTORY_KEYS},
+        history=_history(record["history"]),
         test_loss=float(test["loss"]),
         test_accuracy=float(test["accuracy"]),
         **arrays,
@@ -138,6 +138,19 @@ def record_to_run(record, path):
         created_at=created.isoformat(timespec="microseconds"),
         path=path,
     )
+
+
+def _history(saved):
+    """Returns the per-epoch history of a run.json, filling what older files did not record.
+
+    Runs saved before "epoch_fraction" existed recorded whole epochs only, as far as is known.
+    """
+    saved = dict(saved)
+    saved.setdefault("epoch_fraction", [1.0] * len(saved["loss"]))
+    history = {key: [float(value) for value in saved[key]] for key in HISTORY_KEYS}
+    if len({len(values) for values in history.values()}) != 1:
+        raise ValueError("the history's lists differ in length")
+    return history
 
 
 def read_run(path):

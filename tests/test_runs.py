@@ -360,3 +360,19 @@ def test_default_runs_dir_and_lazy_root(tmp_path, monkeypatch):
     lazy = RunStore(tmp_path / "lazy")
     assert lazy.list() == [] and lazy.find(TINY_CONFIG) is None
     assert not os.path.exists(lazy.root), "only a save should create the folder"
+
+
+def test_runs_saved_before_epoch_fractions_existed_still_load(store, trained):
+    saved = store.save(trained)
+    _rewrite_record(saved.path, lambda record: record["history"].pop("epoch_fraction"))
+    loaded = store.load(saved.run_id)
+    assert loaded.history["epoch_fraction"] == [1.0] and loaded.epochs_trained == 1
+    assert loaded.history["loss"] == trained.history["loss"]
+    assert store.warnings == []
+
+
+def test_a_history_with_lists_of_different_lengths_is_reported(store, trained):
+    saved = store.save(trained)
+    _rewrite_record(saved.path, lambda record: record["history"]["loss"].append(0.1))
+    assert store.list() == []
+    assert "differ in length" in store.warnings[0]
