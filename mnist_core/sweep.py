@@ -28,6 +28,18 @@ def sweep_configs(base, field, values):
     return [dataclasses.replace(base, **{field: value}) for value in dict.fromkeys(values)]
 
 
+def parse_values(field, text):
+    """Reads comma-separated values for `field`; empty text means the suggested values.
+
+    Raises:
+        ValueError: for a field that cannot be swept or a value of the wrong kind.
+    """
+    if field not in SWEEPABLE:
+        raise ValueError(f"field must be one of {', '.join(SWEEPABLE)}, got {field!r}.")
+    kind = type(SWEEPABLE[field][0])
+    return [kind(part) for part in text.replace(" ", "").split(",") if part] or list(SWEEPABLE[field])
+
+
 def sweep_table(field, configs, runs_by_key):
     """Returns rows (value, test accuracy, train seconds, run id) for the configs that have runs.
 

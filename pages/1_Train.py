@@ -34,13 +34,13 @@ if train or retrain:
     train_view.start_training(config, retrain=retrain)
 
 job = train_view.current_job()
-if job is not None and job.snapshot().state not in train_view.FINAL_STATES:
+snapshot = job.snapshot() if job is not None else None
+if snapshot is not None and snapshot.state not in train_view.FINAL_STATES:
     st.subheader(f"Training {job.config.describe()}")
     train_view.live_panel(job.job_id)
     st.stop()
 
-if job is not None:
-    snapshot = job.snapshot()
+if snapshot is not None:
     if snapshot.state == "failed":
         st.error(snapshot.error)
         train_view.forget_job()

@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import sweep_view, widgets
 from mnist_core.config import TrainConfig
-from mnist_core.sweep import SWEEPABLE, sweep_configs
+from mnist_core.sweep import SWEEPABLE, parse_values, sweep_configs
 
 st.set_page_config(page_title="Sweep · MNIST dashboard", page_icon=":material/tune:", layout="wide")
 widgets.sidebar()
@@ -27,10 +27,8 @@ with st.form("sweep_settings"):
     submitted = st.form_submit_button("Run sweep", type="primary")
 
 if submitted:
-    kind = type(SWEEPABLE[field][0])
     try:
-        values = [kind(text) for text in values_text.replace(" ", "").split(",") if text] or SWEEPABLE[field]
-        configs = sweep_configs(TrainConfig(epochs=epochs), field, values)
+        configs = sweep_configs(TrainConfig(epochs=epochs), field, parse_values(field, values_text))
     except ValueError as error:
         st.error(f"These values cannot be swept: {error}")
         st.stop()

@@ -7,7 +7,7 @@ import pytest
 
 from mnist_core.config import TrainConfig
 from mnist_core.insight import first_layer_weights
-from mnist_core.sweep import default_sweep, sweep_configs, sweep_table
+from mnist_core.sweep import default_sweep, parse_values, sweep_configs, sweep_table
 
 
 def test_sweep_varies_only_the_chosen_field():
@@ -37,3 +37,11 @@ def test_first_layer_weights_are_one_image_per_unit(tiny_result):
     kernel = tiny_result.model.get_layer("hidden_1").get_weights()[0]
     assert np.array_equal(images[3].reshape(784), kernel[:, 3])
     assert first_layer_weights(tiny_result.model, max_units=4).shape == (4, 28, 28)
+
+
+def test_sweep_values_are_read_from_text():
+    assert parse_values("hidden_size", " 8, 32,,128 ") == [8, 32, 128]
+    assert parse_values("dropout", "0.1,0.3") == [0.1, 0.3]
+    assert parse_values("epochs", "") == [1, 3, 5, 10]
+    with pytest.raises(ValueError, match="invalid literal"):
+        parse_values("hidden_size", "8, lots")
