@@ -86,6 +86,15 @@ def language_switch():
     )
 
 
+def tr(english, chinese):
+    """Returns the text in the chosen language; every visible string on a page goes through this.
+
+    Keeping both languages side by side at the call site means a new English string cannot be
+    added without its Chinese.
+    """
+    return chinese if language() == "zh" else english
+
+
 def term(name):
     """Returns (title, explanation) of a glossary term in the chosen language."""
     return TERMS[name][language()]
