@@ -24,6 +24,7 @@ _CONFIG_FLAGS = (
     ("--validation-fraction", "validation_fraction", float, "share of the training split held out"),
     ("--dataset", "dataset", str, f"one of {', '.join(DATASETS)}"),
     ("--seed", "seed", int, "random seed for the split, weights and shuffling"),
+    ("--train-examples", "train_examples", int, "train on only this many random examples (quick runs)"),
 )
 
 
@@ -50,7 +51,7 @@ def _build_parser():
     train = commands.add_parser("train", help="train a network (or reuse an identical stored run)")
     for flag, field, kind, text in _CONFIG_FLAGS:
         train.add_argument(flag, dest=field, type=kind, default=getattr(_DEFAULTS, field),
-                           help=f"{text} (default: {getattr(_DEFAULTS, field)})")
+                           help=f"{text} (default: {_default_text(field)})")
     train.add_argument("--retrain", action="store_true", help="train again even if this config is stored")
     train.add_argument("--no-store", action="store_true", help="do not read or write the run store")
     _add_common(train)
@@ -68,6 +69,11 @@ def _build_parser():
     _add_common(predict)
     predict.set_defaults(handler=_predict)
     return parser
+
+
+def _default_text(field):
+    default = getattr(_DEFAULTS, field)
+    return "all" if default is None else default
 
 
 def _add_common(parser):

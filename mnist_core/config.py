@@ -20,6 +20,8 @@ LEARNING_RATE_RANGE = (1e-5, 1.0)
 DROPOUT_RANGE = (0.0, 0.7)
 VALIDATION_FRACTION_RANGE = (0.01, 0.5)
 SEED_RANGE = (0, 2**31 - 1)
+# Settings whose default None means "not used"; they stay out of `to_dict()` and `key()` when unset.
+_OPTIONAL_FIELDS = ("train_examples",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +39,9 @@ class TrainConfig:
     validation_fraction: float = 0.1  # Share of the training split held out for validation.
     dataset: str = "mnist"  # tfds dataset name.
     seed: int = 0  # Seeds the split, the initial weights, shuffling and dropout.
+    # Train on only this many randomly chosen examples of the training part (None: all of them).
+    # Quick trainings (tests, demos) use it; validation and test sets stay whole.
+    train_examples: int | None = None
 
     def __post_init__(self):
         _check_int("hidden_size", self.hidden_size, *HIDDEN_SIZE_RANGE)
@@ -49,6 +54,8 @@ class TrainConfig:
         _check_float("learning_rate", self.learning_rate, *LEARNING_RATE_RANGE)
         _check_float("dropout", self.dropout, *DROPOUT_RANGE)
         _check_float("validation_fraction", self.validation_fraction, *VALIDATION_FRACTION_RANGE)
+        if self.train_examples is not None:
+            _check_int("train_examples", self.train_examples, 1, self.available_train_size)
         _check_int("batch_size", self.batch_size, 1, self.train_size)
 
     @property
@@ -57,13 +64,28 @@ class TrainConfig:
         return round(TRAIN_SPLIT_SIZE * self.validation_fraction)
 
     @property
-    def train_size(self):
-        """Number of examples the network is trained on."""
+    def available_train_size(self):
+        """Number of training-split examples left once the validation part is held out."""
         return TRAIN_SPLIT_SIZE - self.validation_size
 
+    @property
+    def train_size(self):
+        """Number of examples the network is trained on."""
+        if self.train_examples is None:
+            return self.available_train_size
+        return self.train_examples
+
     def to_dict(self):
-        """Returns the settings as a plain JSON-ready dict."""
-        return dataclasses.asdict(self)
+        """Returns the settings as a plain JSON-ready dict.
+
+        Optional settings left unset are omitted, so runs stored before they existed keep their
+        records and their `key()`.
+        """
+        values = dataclasses.asdict(self)
+        for name in _OPTIONAL_FIELDS:
+            if values[name] is None:
+                del values[name]
+        return values
 
     @classmethod
     def from_dict(cls, values):
@@ -86,6 +108,8 @@ class TrainConfig:
         )
         if self.dataset != "mnist":
             label += f", {self.dataset}"
+        if self.train_examples is not None:
+            label += f", {self.train_examples:,} examples"
         return label
 
 

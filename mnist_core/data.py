@@ -237,18 +237,23 @@ def _offline_reason():
     return ""
 
 
-def split_train_validation(dataset, validation_fraction, seed):
+def split_train_validation(dataset, validation_fraction, seed, train_examples=None):
     """Holds out a fixed random `validation_fraction` of the training split.
 
     The same seed always picks the same examples, and the two parts never overlap, so the
-    validation figures are measured on images the network has not been trained on.
+    validation figures are measured on images the network has not been trained on. With
+    `train_examples` set, the part trained on is that many random examples of the rest (the
+    validation part stays whole), so a quick training still reports comparable figures.
     """
     num_examples = len(dataset.train_labels)
     num_validation = round(num_examples * validation_fraction)
     if not 0 < num_validation < num_examples:
         raise ValueError(f"validation_fraction must leave both parts non-empty, got {validation_fraction}.")
+    if train_examples is not None and not 0 < train_examples <= num_examples - num_validation:
+        raise ValueError(f"train_examples must be from 1 to {num_examples - num_validation}, got {train_examples}.")
     order = np.random.default_rng(seed).permutation(num_examples)
-    val_index, train_index = np.sort(order[:num_validation]), np.sort(order[num_validation:])
+    train_end = num_examples if train_examples is None else num_validation + train_examples
+    val_index, train_index = np.sort(order[:num_validation]), np.sort(order[num_validation:train_end])
     return Split(
         train_images=dataset.train_images[train_index],
         train_labels=dataset.train_labels[train_index],

@@ -87,7 +87,7 @@ def train_run(config, data_dir=None, on_progress=None, should_stop=None, downloa
     """
     started = time.perf_counter()
     dataset = load_dataset(config.dataset, data_dir, download)
-    split = split_train_validation(dataset, config.validation_fraction, config.seed)
+    split = split_train_validation(dataset, config.validation_fraction, config.seed, config.train_examples)
     loaded = time.perf_counter()
     model = build_mlp(config)
     # One compiled inference function serves validation and test, so it compiles once.

@@ -69,3 +69,35 @@ def test_dict_roundtrip_and_unknown_names():
 def test_describe_is_short_and_names_the_shape():
     assert TrainConfig().describe() == "2×50 relu, 5 ep, batch 100"
     assert TrainConfig(dataset="fashion_mnist").describe().endswith("fashion_mnist")
+
+
+def test_train_examples_default_to_all_and_stay_out_of_old_keys():
+    config = TrainConfig()
+    assert config.train_examples is None and config.train_size == 54000
+    assert "train_examples" not in config.to_dict()
+    # The key of the seed settings as stored before train_examples existed.
+    assert config.key() == "cfbe4220ee750b21"
+
+
+def test_train_examples_shrink_the_training_part_and_change_the_key():
+    small = TrainConfig(train_examples=2000, batch_size=100)
+    assert small.train_size == 2000 and small.validation_size == 6000
+    assert small.to_dict()["train_examples"] == 2000
+    assert TrainConfig.from_dict(small.to_dict()) == small
+    assert small.key() != TrainConfig().key()
+    assert small.describe() == "2×50 relu, 5 ep, batch 100, 2,000 examples"
+
+
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({"train_examples": 0}, "train_examples must be from 1 to 54000, got 0."),
+        ({"train_examples": 54001}, "train_examples must be from 1 to 54000, got 54001."),
+        ({"train_examples": 12.5}, "train_examples must be a whole number from 1 to 54000, got 12.5."),
+        ({"train_examples": 500, "batch_size": 501}, "batch_size must be from 1 to 500, got 501."),
+    ],
+)
+def test_bad_train_examples_are_named(changes, expected):
+    with pytest.raises(ValueError) as caught:
+        TrainConfig(**changes)
+    assert str(caught.value) == expected

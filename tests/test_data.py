@@ -79,6 +79,22 @@ def test_split_is_fixed_disjoint_and_covers_the_training_split(data_dir):
     assert first.train_labels.sum() + first.val_labels.sum() == dataset.train_labels.sum()
 
 
+def test_train_examples_take_a_fixed_random_subset_and_keep_validation_whole(data_dir):
+    dataset = data.load_dataset("mnist", data_dir=data_dir)
+    whole = data.split_train_validation(dataset, 0.1, seed=0)
+    small = data.split_train_validation(dataset, 0.1, seed=0, train_examples=1000)
+    again = data.split_train_validation(dataset, 0.1, seed=0, train_examples=1000)
+    assert small.train_images.shape == (1000, 28, 28, 1) and small.train_labels.shape == (1000,)
+    assert np.array_equal(small.val_labels, whole.val_labels)
+    assert np.array_equal(small.train_labels, again.train_labels)
+    # A random subset holds every digit, unlike the first rows of a sorted split might.
+    assert len(np.unique(small.train_labels)) == 10
+    whole_rows = {row.tobytes() for row in whole.train_images.reshape(54000, -1)}
+    assert all(row.tobytes() in whole_rows for row in small.train_images.reshape(1000, -1))
+    with pytest.raises(ValueError, match="train_examples must be from 1 to 54000, got 54001"):
+        data.split_train_validation(dataset, 0.1, seed=0, train_examples=54001)
+
+
 @pytest.fixture
 def private_mnist(data_dir, tmp_path, monkeypatch):
     """A private copy of the prepared MNIST folder, which a test may change, and an empty cache."""
