@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from dashboard import charts, results_view
+from dashboard import charts, glossary, results_view
 from mnist_core.data import CLASS_NAMES
 from mnist_core.predict import predict_image28, saliency
 
@@ -77,7 +77,9 @@ def load_model(run):
     The reason is a lower-case clause without a full stop, to follow "cannot be used:" or "Unavailable:".
     """
     try:
-        return run.load_model(), ""
+        # The first model a server loads also imports TensorFlow, which takes seconds.
+        with st.spinner(glossary.tr("Loading the network…", "正在加载网络…")):
+            return run.load_model(), ""
     except FileNotFoundError:
         return None, "the run was deleted from the store"
     except ValueError:

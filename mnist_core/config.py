@@ -7,6 +7,9 @@ import json
 IMAGE_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
 TRAIN_SPLIT_SIZE = 60_000
+# The per-epoch lists of a training history. "epoch_fraction" is 1.0 for a whole epoch and less
+# for the part of an epoch a stop cut short.
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds", "epoch_fraction")
 
 DATASETS = ("mnist", "fashion_mnist")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu")

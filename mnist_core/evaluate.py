@@ -3,7 +3,6 @@
 import dataclasses
 
 import numpy as np
-import tensorflow as tf
 
 from mnist_core.config import NUM_CLASSES
 
@@ -38,6 +37,7 @@ def make_inference_function(model):
 
     The batch size is fixed (short batches are padded) so the function compiles only once.
     """
+    import tensorflow as tf  # Here, so the Results page's figures and cell lookups never wait for it.
 
     @tf.function(jit_compile=True, reduce_retracing=True)
     def infer(images):

@@ -1,15 +1,10 @@
 """The network: a Keras multilayer perceptron built and compiled from a `TrainConfig`."""
 
-import keras
-from keras import layers
-
 from mnist_core.config import IMAGE_SHAPE, NUM_CLASSES
 
-_OPTIMIZERS = {
-    "adam": keras.optimizers.Adam,
-    "sgd": keras.optimizers.SGD,
-    "rmsprop": keras.optimizers.RMSprop,
-}
+# Keras class names of the optimizers, by config name. Keras itself is imported only when a
+# network is built, so pages that only count parameters never wait for TensorFlow.
+_OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}
 
 
 def build_mlp(config):
@@ -18,6 +13,9 @@ def build_mlp(config):
     Every random initialiser and dropout layer gets its own seed derived from `config.seed`, so
     the same config gives the same network even when other trainings run in other threads.
     """
+    import keras
+    from keras import layers
+
     model_layers = [keras.Input(shape=IMAGE_SHAPE, name="image"), layers.Flatten(name="flatten")]
     for index in range(config.hidden_layers):
         model_layers.append(
@@ -42,7 +40,7 @@ def build_mlp(config):
     )
     model = keras.Sequential(model_layers, name="mlp")
     model.compile(
-        optimizer=_OPTIMIZERS[config.optimizer](learning_rate=config.learning_rate),
+        optimizer=getattr(keras.optimizers, _OPTIMIZERS[config.optimizer])(learning_rate=config.learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )

@@ -3,7 +3,6 @@
 import dataclasses
 
 import numpy as np
-import tensorflow as tf
 
 from mnist_core.preprocess import IMAGE_SIZE, Preprocessed, preprocess_drawing
 
@@ -113,6 +112,8 @@ def saliency(model, image28, digit):
     """
     if isinstance(digit, bool) or not isinstance(digit, (int, np.integer)) or not 0 <= digit < 10:
         raise ValueError(f"digit must be a whole number from 0 to 9, got {digit!r}.")
+    import tensorflow as tf  # Here, so importing this module does not wait for TensorFlow.
+
     inputs = tf.convert_to_tensor(_as_model_images(image28, "image28", batched=False)[np.newaxis])
     with tf.GradientTape() as tape:
         tape.watch(inputs)

@@ -7,12 +7,11 @@ import json
 import os
 import platform
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-from mnist_core.config import NUM_CLASSES, TrainConfig
-from mnist_core.train import HISTORY_KEYS
+# Keras and TensorFlow are imported inside the functions that load a model or record versions,
+# so listing and reading runs (every page's sidebar) never waits for TensorFlow to import.
+from mnist_core.config import HISTORY_KEYS, NUM_CLASSES, TrainConfig
 
 FORMAT_VERSION = 1
 # Versions of run.json this module reads; folders written in any other version are skipped.
@@ -83,6 +82,8 @@ class Run:
 def _load_model_cached(model_path, modified):
     # The modification time is only part of the cache key, so a replaced file is read again.
     del modified
+    import keras
+
     return keras.saving.load_model(model_path, compile=False)
 
 
@@ -176,7 +177,10 @@ def read_run(path):
 
 
 def _library_versions():
-    import tensorflow_datasets as tfds  # Already imported by training, so this costs nothing then.
+    # Already imported by training, so these cost nothing then.
+    import keras
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
 
     return {
         "python": platform.python_version(),

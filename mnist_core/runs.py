@@ -23,7 +23,6 @@ from mnist_core.run_record import (
     record_to_run,
     result_to_record,
 )
-from mnist_core.train import train_run
 
 RUNS_DIR_VARIABLE = "MNIST_RUNS_DIR"
 # Folders still being written (or being deleted) carry this prefix, so listings never see them.
@@ -158,6 +157,13 @@ class RunStore:
         if path is None or not os.path.isdir(path):
             raise RunNotFoundError(f"No run with id {run_id!r} in {self.root}.")
         return path
+
+
+def train_run(config, **train_kwargs):
+    """Calls `mnist_core.train.train_run`, importing TensorFlow only once a training starts."""
+    from mnist_core.train import train_run as train
+
+    return train(config, **train_kwargs)
 
 
 def train_or_reuse(config, store, retrain=False, **train_kwargs):

@@ -8,14 +8,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mnist_core.config import HISTORY_KEYS
 from mnist_core.data import load_dataset, split_train_validation
 from mnist_core.evaluate import evaluate_probabilities, loss_and_accuracy, make_inference_function
 from mnist_core.model import build_mlp
 
 # Progress is reported this many times per epoch, which moves a progress bar smoothly.
 CHUNKS_PER_EPOCH = 10
-# "epoch_fraction" is 1.0 for a whole epoch and less for the part of an epoch a stop cut short.
-HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds", "epoch_fraction")
+# HISTORY_KEYS (imported above) names the lists of a history; job.py and tests import it from here.
 
 
 @dataclasses.dataclass(frozen=True)
