@@ -6,7 +6,7 @@ from dashboard import state, widgets
 from mnist_core.config import TrainConfig
 from mnist_core.data import is_prepared, resolve_data_dir
 
-st.set_page_config(page_title="MNIST dashboard", page_icon=":material/counter_1:", layout="wide")
+st.set_page_config(page_title="MNIST dashboard", page_icon="🔢", layout="wide")
 widgets.sidebar()
 
 st.title("Train your first neural network")

@@ -7,7 +7,7 @@ from mnist_core.data import is_prepared
 from mnist_core.estimate import estimate_train_seconds
 from mnist_core.model import count_parameters
 
-st.set_page_config(page_title="Train · MNIST dashboard", page_icon=":material/model_training:", layout="wide")
+st.set_page_config(page_title="Train · MNIST dashboard", page_icon="🧠", layout="wide")
 widgets.sidebar()
 st.title("Train a network")
 st.caption("Flatten the 28×28 image into 784 numbers → hidden Dense layers → Dense(10, softmax).")

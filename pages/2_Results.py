@@ -6,7 +6,7 @@ from dashboard import charts, glossary, inside_view, results_view, state, widget
 from mnist_core.data import CLASS_NAMES, DatasetUnavailableError
 from mnist_core.runs import MODEL_FILE, RUN_FILE, CorruptRunError, RunNotFoundError
 
-st.set_page_config(page_title="Results · MNIST dashboard", page_icon=":material/insights:", layout="wide")
+st.set_page_config(page_title="Results · MNIST dashboard", page_icon="📊", layout="wide")
 widgets.sidebar()
 st.title("Results")
 glossary.explain("epoch", "cross_entropy", "validation", "test")

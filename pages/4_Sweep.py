@@ -6,7 +6,7 @@ from dashboard import sweep_view, widgets
 from mnist_core.config import TrainConfig
 from mnist_core.sweep import SWEEPABLE, parse_values, sweep_configs
 
-st.set_page_config(page_title="Sweep · MNIST dashboard", page_icon=":material/tune:", layout="wide")
+st.set_page_config(page_title="Sweep · MNIST dashboard", page_icon="🎛️", layout="wide")
 widgets.sidebar()
 st.title("Sweep one setting")
 st.caption(
