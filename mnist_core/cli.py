@@ -93,8 +93,7 @@ def _train(args):
         return _fail(str(error))
     # TensorFlow takes seconds to import, so it is imported only once the flags are known good.
     from mnist_core.data import DatasetUnavailableError
-    from mnist_core.runs import RunStore, train_or_reuse
-    from mnist_core.train import train_run
+    from mnist_core.runs import RunStore, train_or_reuse, train_run
 
     train_kwargs = {"data_dir": args.data_dir, "on_progress": _print_epoch}
     try:

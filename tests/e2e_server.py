@@ -32,6 +32,8 @@ HEALTH_TIMEOUT = 60  # Seconds the server may take to answer /_stcore/health wit
 # Seconds Playwright waits for a page element; the shared 2-core machine is often very busy.
 ELEMENT_TIMEOUT = 120
 IDLE_SELECTOR = "[data-test-script-state='notRunning']"
+RUNNING_SELECTOR = "[data-test-script-state='running']"
+RUNNING_GRACE_MS = 300  # How long an interaction may take to reach the server and start a rerun.
 LOG_TAIL_CHARACTERS = 20_000
 
 
@@ -67,15 +69,18 @@ class StreamlitServer:
         self._process = None
 
     def start(self):
-        """Starts the server and waits until its health endpoint says "ok"."""
+        """Starts the server and waits until its health endpoint says "ok".
+
+        Only the address and port are given: every other setting (the file watcher included)
+        comes from .streamlit/config.toml, as when a student runs `streamlit run streamlit_app.py`.
+        """
         environment = dict(os.environ, MNIST_RUNS_DIR=str(self.runs_dir))
         # The tests rely on the app's default limit of two trainings at once.
         environment.pop("MNIST_MAX_TRAININGS", None)
         command = [
             sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
             "--server.headless", "true", "--server.port", str(self.port),
-            "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-            "--browser.gatherUsageStats", "false",
+            "--server.address", "127.0.0.1",
         ]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "wb") as log:
@@ -92,6 +97,11 @@ class StreamlitServer:
                             f"(last answer: {answer}).\n{self.log_tail()}", pytrace=False)
             time.sleep(0.5)
         return self
+
+    @property
+    def pid(self):
+        """The server process's id."""
+        return self._process.pid
 
     def health(self):
         """Returns what /_stcore/health answers now: "ok" for a healthy server."""
@@ -218,9 +228,15 @@ def wait_for_idle(page, timeout=ELEMENT_TIMEOUT):
     """Waits until the page's script has finished running after a navigation or interaction.
 
     The status attribute flips to "running" only once the server has received the interaction,
-    so a short pause first keeps an old "notRunning" from counting.
+    so the page is first given a moment to show "running" (a quick script may have finished
+    before it is seen), which keeps an old "notRunning" from counting.
     """
-    page.wait_for_timeout(300)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    try:
+        page.wait_for_selector(RUNNING_SELECTOR, state="attached", timeout=RUNNING_GRACE_MS)
+    except PlaywrightTimeoutError:
+        pass
     page.wait_for_selector(IDLE_SELECTOR, state="attached", timeout=timeout * 1000)
 
 

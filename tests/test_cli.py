@@ -5,6 +5,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO_ROOT
 
 
@@ -14,6 +16,7 @@ def run_cli(*args, runs_dir=None):
     return subprocess.run(command + env_args, capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
 
 
+@pytest.mark.slow
 def test_train_prints_keras_like_epochs_and_the_seed_test_line(tmp_path):
     completed = run_cli("train", "--hidden-size", "16", "--epochs", "2", runs_dir=tmp_path)
     assert completed.returncode == 0, completed.stderr
@@ -48,29 +51,32 @@ def test_missing_data_is_one_clear_message(tmp_path):
 
 
 def test_train_reuses_then_runs_lists_shows_and_deletes(tmp_path):
-    first = run_cli("train", "--hidden-size", "12", "--layers", "1", "--epochs", "1", runs_dir=tmp_path)
+    tiny = ("--hidden-size", "12", "--layers", "1", "--epochs", "1", "--train-examples", "2000")
+    first = run_cli("train", *tiny, runs_dir=tmp_path)
     assert first.returncode == 0 and "Saved run" in first.stdout
     run_id = first.stdout.split("Saved run ")[1].split(".")[0]
-    again = run_cli("train", "--hidden-size", "12", "--layers", "1", "--epochs", "1", runs_dir=tmp_path)
+    again = run_cli("train", *tiny, runs_dir=tmp_path)
     assert f"Reusing stored run {run_id}" in again.stdout
     assert again.stdout.strip().splitlines()[-1] == first.stdout.strip().splitlines()[-1]
 
     listed = run_cli("runs", "list", runs_dir=tmp_path)
-    assert listed.returncode == 0 and run_id in listed.stdout and "1×12 relu, 1 ep, batch 100" in listed.stdout
+    assert listed.returncode == 0 and run_id in listed.stdout and "1×12 relu, 1 ep, batch 100, 2,000 examples" in listed.stdout
     shown = run_cli("runs", "show", run_id, runs_dir=tmp_path)
     assert json.loads(shown.stdout)["config"]["hidden_size"] == 12
+    assert json.loads(shown.stdout)["config"]["train_examples"] == 2000
     missing = run_cli("runs", "show", "no-such-run", runs_dir=tmp_path)
     assert missing.returncode == 2 and "no-such-run" in missing.stderr and "Traceback" not in missing.stderr
     deleted = run_cli("runs", "delete", run_id, runs_dir=tmp_path)
     assert deleted.returncode == 0 and "No stored runs" in run_cli("runs", "list", runs_dir=tmp_path).stdout
 
 
+@pytest.mark.slow
 def test_predict_prints_json_per_image_and_reports_bad_files(tmp_path, data_dir):
     from PIL import Image
 
     from mnist_core.data import load_dataset
 
-    trained = run_cli("train", "--epochs", "2", runs_dir=tmp_path / "runs")
+    trained = run_cli("train", "--epochs", "2", "--train-examples", "10000", runs_dir=tmp_path / "runs")
     run_id = trained.stdout.split("Saved run ")[1].split(".")[0]
     dataset = load_dataset("mnist", data_dir=data_dir)
     digit_image = tmp_path / "digit.png"

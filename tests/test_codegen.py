@@ -77,6 +77,7 @@ def test_script_holds_out_the_same_validation_images_as_the_dashboard(data_dir):
     assert np.array_equal(np.rint(namespace["x_val"] * 255).astype(np.uint8), split.val_images)
 
 
+@pytest.mark.slow
 def test_generated_script_trains_when_run_as_a_program(tmp_path, data_dir):
     config = TrainConfig(hidden_size=64, epochs=1, batch_size=20, dropout=0.1)
     code = keras_code(config, max_train_examples=2000)

@@ -21,6 +21,7 @@ def test_real_mnist_from_the_offline_folder(data_dir):
     assert data.load_dataset("mnist", data_dir=data_dir) is dataset, "each split is loaded once"
 
 
+@pytest.mark.slow
 def test_fashion_mnist_uses_the_same_path(data_dir):
     dataset = data.load_dataset("fashion_mnist", data_dir=data_dir)
     assert dataset.train_images.shape == (60000, 28, 28, 1)
@@ -120,6 +121,7 @@ def test_decoded_arrays_are_kept_for_the_next_process(private_mnist, tmp_path, m
     assert second.train_images.dtype == np.uint8 and second.train_labels.dtype == np.int64
 
 
+@pytest.mark.slow
 def test_changed_data_files_are_read_again(private_mnist, tmp_path, monkeypatch):
     folder = private_mnist
     data.load_dataset("mnist", data_dir=folder)
@@ -134,6 +136,7 @@ def test_changed_data_files_are_read_again(private_mnist, tmp_path, monkeypatch)
     assert len(list((tmp_path / "cache").glob("mnist-*.npz"))) == 1, "the stale file is removed"
 
 
+@pytest.mark.slow
 def test_a_broken_cache_file_falls_back_to_tfds(private_mnist, tmp_path, monkeypatch, caplog):
     folder = private_mnist
     data.load_dataset("mnist", data_dir=folder)
@@ -148,6 +151,7 @@ def test_a_broken_cache_file_falls_back_to_tfds(private_mnist, tmp_path, monkeyp
     assert data.load_dataset("mnist", data_dir=folder).test_images.shape == (10000, 28, 28, 1), "rewritten"
 
 
+@pytest.mark.slow
 def test_an_unwritable_cache_only_costs_the_shortcut(data_dir, tmp_path, monkeypatch, caplog):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

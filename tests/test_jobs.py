@@ -125,6 +125,7 @@ def test_identical_submissions_while_running_share_one_job(make_manager):
     assert final.state == DONE and len(manager.store.list()) == 1
 
 
+@pytest.mark.slow
 def test_one_worker_runs_jobs_one_at_a_time_in_order(make_manager):
     manager = make_manager(max_concurrent=1)
     submitted = [manager.submit(tiny(seed), "alice") for seed in (11, 12, 13)]

@@ -54,6 +54,7 @@ def test_baseline_accuracy_on_raw_digits(baseline_accuracy):
     assert baseline_accuracy > 0.93
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", drawing_variants.VARIANT_KINDS)
 def test_drawn_digits_read_almost_as_well_as_raw_ones(model, test_digits, baseline_accuracy, kind):
     accuracy = variant_accuracy(model, test_digits, kind)

@@ -23,7 +23,7 @@ from mnist_core.train import train_run
 
 DATA_DIR = os.environ.get("TFDS_DATA_DIR", "/work/shared/data/tfds")
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
-TINY_CONFIG = TrainConfig(epochs=1, hidden_size=16)
+TINY_CONFIG = TrainConfig(epochs=1, hidden_size=16, train_examples=2000)
 RUN_ID_PATTERN = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{8}-[0-9a-f]{4}$")
 SUBPROCESS_TIMEOUT = 180
 
@@ -228,6 +228,7 @@ def test_stopped_run_is_saved_but_never_reused_and_real_training_is_stored(store
     assert store.find(TINY_CONFIG).run_id == finished.run_id
 
 
+@pytest.mark.slow
 def test_kill_during_training_leaves_nothing(tmp_path):
     root = tmp_path / "runs"
     process = _start_python(KILL_SCRIPT, [root, DATA_DIR], tmp_path, "trainer")
@@ -302,6 +303,7 @@ def test_broken_folders_are_skipped_with_a_warning(store, trained):
     assert store.warnings == [], "warnings should be refreshed by every list()"
 
 
+@pytest.mark.slow
 def test_concurrent_saves_from_two_processes_all_succeed(tmp_path):
     root, go_file = tmp_path / "runs", tmp_path / "go"
     ready_files = [tmp_path / f"ready-{index}" for index in range(2)]

@@ -1,12 +1,17 @@
 """Tests of the training loop: history, progress, determinism, cancellation and accuracy."""
 
+import dataclasses
+
 import numpy as np
+import pytest
 
 from mnist_core.config import TrainConfig
 from mnist_core.model import build_mlp, count_parameters
 from mnist_core.train import HISTORY_KEYS, train_run
 
 TINY = TrainConfig(hidden_size=16, hidden_layers=1, epochs=2)
+# A real training on 5,000 examples: 50 steps an epoch, still in 10 progress chunks.
+SMALL = TrainConfig(hidden_size=16, hidden_layers=1, epochs=2, train_examples=5000)
 
 
 def test_model_shape_matches_the_seed():
@@ -44,12 +49,16 @@ def test_progress_is_reported_within_and_after_each_epoch(data_dir):
 
 
 def test_same_seed_gives_identical_runs(data_dir):
-    first = train_run(TINY, data_dir=data_dir)
-    second = train_run(TINY, data_dir=data_dir)
+    events = []
+    first = train_run(SMALL, data_dir=data_dir, on_progress=events.append)
+    # train_examples really trains on the subset: 5,000 examples in batches of 100.
+    assert {event.steps_per_epoch for event in events} == {50}
+    assert first.evaluation.accuracy > 0.7, "far above the 10% of guessing, below a full training"
+    second = train_run(SMALL, data_dir=data_dir)
     assert first.history["loss"] == second.history["loss"]
     assert first.history["val_accuracy"] == second.history["val_accuracy"]
     assert first.evaluation.accuracy == second.evaluation.accuracy
-    other = train_run(TrainConfig(hidden_size=16, hidden_layers=1, epochs=2, seed=1), data_dir=data_dir)
+    other = train_run(dataclasses.replace(SMALL, seed=1), data_dir=data_dir)
     assert other.history["loss"] != first.history["loss"]
 
 
@@ -67,7 +76,7 @@ def test_stop_returns_a_stopped_run_within_one_chunk(data_dir):
 
 def test_a_stop_at_the_end_of_an_epoch_keeps_that_epoch_whole(data_dir):
     checks = []
-    result = train_run(TINY, data_dir=data_dir, should_stop=lambda: checks.append(1) or len(checks) >= 10)
+    result = train_run(SMALL, data_dir=data_dir, should_stop=lambda: checks.append(1) or len(checks) >= 10)
     assert result.stopped and result.history["epoch_fraction"] == [1.0]
     assert result.epochs_completed == 1
 
@@ -79,6 +88,7 @@ def test_partial_last_batch_and_other_settings_train(data_dir):
     assert np.isfinite(result.history["loss"][0]) and result.evaluation.accuracy > 0.6, "far above the 10% of guessing"
 
 
+@pytest.mark.slow
 def test_default_config_reaches_the_seed_accuracy(data_dir):
     result = train_run(TrainConfig(), data_dir=data_dir)
     assert len(result.history["loss"]) == 5

@@ -1,0 +1,188 @@
+"""Benchmark: how fast the dashboard's pages load in Chromium, against a bare one-page Streamlit app.
+
+Everything runs in one go on this machine, so the ratios compare like with like even when the
+machine is busy. Both servers start the way a user starts them (`streamlit run` with the project's
+.streamlit/config.toml for the dashboard); each page load opens a new browser context, i.e. a new
+Streamlit session, as a student opening the link does.
+
+    "appears"  seconds from navigation until the page's title (its first h1) is visible;
+    "complete" seconds until the page's script has finished running;
+    "chart"    seconds from the Results title to its first drawn Plotly chart.
+
+The goals (issue 11, item 3): warm page load at most 1.5× the bare app, the first page of a fresh
+server at most 3× the bare app, the first Results chart at most 2 s after the page appears.
+
+    TFDS_DATA_DIR=../shared/data/tfds python bench/bench_pages.py [--repeats 3] [--port 8800]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+from playwright.sync_api import sync_playwright
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHROMIUM_PATH = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+IDLE_SELECTOR = "[data-test-script-state='notRunning']"
+CHART_SELECTOR = "[data-testid='stMain'] .js-plotly-plot .main-svg"
+TIMEOUT_MS = 300_000
+BARE_APP = 'import streamlit as st\n\nst.title("Bare app")\nst.write("One page, no imports.")\n'
+# The stored run the Results page draws: small, so preparing the benchmark takes seconds.
+RUN_FLAGS = ["--hidden-size", "32", "--epochs", "2", "--batch-size", "128", "--train-examples", "5000"]
+WARM_PAGES = ("", "Train", "Results", "Draw", "Sweep")
+
+
+class Server:
+    """A `streamlit run` process on 127.0.0.1:`port`, its output kept in `log_path`."""
+
+    def __init__(self, script, cwd, port, log_path, env=None):
+        self.url = f"http://127.0.0.1:{port}"
+        command = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+                   "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+        self.log_path = log_path
+        with open(log_path, "wb") as log:
+            self.process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})},
+                                            stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while not self._healthy():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{script} did not start; see {log_path}")
+            time.sleep(0.2)
+
+    def _healthy(self):
+        try:
+            with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
+                return response.read() == b"ok"
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def load_page(browser, url, external_requests, measure_chart=False):
+    """Opens `url` in a new session; returns {"appears", "complete"[, "chart"]} in seconds."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.on("request", lambda request: None if request.url.startswith("http://127.0.0.1") or request.url.startswith("data:")
+            else external_requests.append(request.url))
+    started = time.perf_counter()
+    page.goto(url)
+    page.locator("h1").first.wait_for(state="visible", timeout=TIMEOUT_MS)
+    timings = {"appears": time.perf_counter() - started}
+    if measure_chart:
+        page.locator(CHART_SELECTOR).first.wait_for(state="visible", timeout=TIMEOUT_MS)
+        timings["chart"] = time.perf_counter() - started - timings["appears"]
+    page.wait_for_selector(IDLE_SELECTOR, state="attached", timeout=TIMEOUT_MS)
+    timings["complete"] = time.perf_counter() - started
+    context.close()
+    return timings
+
+
+def median_load(browser, url, repeats, external_requests, measure_chart=False):
+    """Loads `url` `repeats` times and returns the median of each timing."""
+    loads = [load_page(browser, url, external_requests, measure_chart) for _ in range(repeats)]
+    return {key: statistics.median(load[key] for load in loads) for key in loads[0]}
+
+
+def prepare_runs(runs_dir):
+    """Trains and stores the one small run the Results and Draw pages show."""
+    command = [sys.executable, "-m", "mnist_core", "train", *RUN_FLAGS, "--runs-dir", runs_dir]
+    subprocess.run(command, cwd=REPO_ROOT, check=True, capture_output=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+
+
+def bench(browser, work_dir, port, repeats):
+    """Measures the bare app, then a fresh and a warm dashboard server; returns all figures."""
+    external = []
+    bare_dir = os.path.join(work_dir, "bare")
+    os.makedirs(bare_dir)
+    with open(os.path.join(bare_dir, "bare_app.py"), "w") as file:
+        file.write(BARE_APP)
+    runs_dir = os.path.join(work_dir, "runs")
+    prepare_runs(runs_dir)
+    env = {"MNIST_RUNS_DIR": runs_dir}
+    figures = {}
+
+    server = Server("bare_app.py", bare_dir, port, os.path.join(work_dir, "bare.log"))
+    try:
+        figures["bare fresh"] = load_page(browser, server.url, external)
+        figures["bare warm"] = median_load(browser, server.url, repeats, external)
+    finally:
+        server.stop()
+
+    for page in ("", "Results"):
+        server = Server("streamlit_app.py", REPO_ROOT, port + 1, os.path.join(work_dir, f"app-fresh-{page or 'Home'}.log"), env)
+        try:
+            figures[f"fresh {page or 'Home'}"] = load_page(browser, f"{server.url}/{page}", external, page == "Results")
+        finally:
+            server.stop()
+
+    server = Server("streamlit_app.py", REPO_ROOT, port + 1, os.path.join(work_dir, "app-warm.log"), env)
+    try:
+        for page in WARM_PAGES:  # One visit each first, so every page's imports are done.
+            load_page(browser, f"{server.url}/{page}", external)
+        for page in WARM_PAGES:
+            figures[f"warm {page or 'Home'}"] = median_load(
+                browser, f"{server.url}/{page}", repeats, external, page == "Results")
+    finally:
+        server.stop()
+    return figures, sorted(set(external))
+
+
+def report(figures, external):
+    """Prints every figure and its ratio to the bare app, then the goals met or missed."""
+    bare_warm, bare_fresh = figures["bare warm"]["complete"], figures["bare fresh"]["complete"]
+    print(f"{'page load':<16}{'appears s':>10}{'complete s':>11}{'chart s':>9}{'appears ×bare':>15}{'complete ×bare':>16}")
+    for name, timing in figures.items():
+        bare = bare_fresh if name.startswith("fresh") else bare_warm
+        chart = f"{timing['chart']:.2f}" if "chart" in timing else "-"
+        print(f"{name:<16}{timing['appears']:>10.2f}{timing['complete']:>11.2f}{chart:>9}"
+              f"{timing['appears'] / bare:>15.2f}{timing['complete'] / bare:>16.2f}")
+    warm = [timing for name, timing in figures.items() if name.startswith("warm")]
+    goals = {
+        "warm pages appear within 1.5× the bare app": max(t["appears"] for t in warm) <= 1.5 * bare_warm,
+        "warm pages complete within 1.5× the bare app": max(t["complete"] for t in warm) <= 1.5 * bare_warm,
+        "a fresh server's first page appears within 3× the bare app":
+            max(figures[name]["appears"] for name in ("fresh Home", "fresh Results")) <= 3 * bare_fresh,
+        "the first Results chart within 2 s of the page appearing":
+            max(figures[name]["chart"] for name in ("fresh Results", "warm Results")) <= 2.0,
+        "no request left 127.0.0.1": not external,
+    }
+    for goal, met in goals.items():
+        print(f"{'met    ' if met else 'MISSED '} {goal}")
+    for url in external:
+        print(f"external request: {url}")
+    print(json.dumps({"figures": figures, "external_requests": external}))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="warm loads per page; the median is kept")
+    parser.add_argument("--port", type=int, default=8800, help="the bare app's port; the dashboard uses the next")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-pages-") as work_dir, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        try:
+            figures, external = bench(browser, work_dir, args.port, args.repeats)
+        finally:
+            browser.close()
+    report(figures, external)
+
+
+if __name__ == "__main__":
+    main()
