@@ -1,11 +1,18 @@
 """Tests of the training-time estimate."""
 
+import time
 import types
 
 import pytest
 
 from mnist_core.config import TrainConfig
-from mnist_core.estimate import calibration_factor, estimate_epoch_seconds, estimate_train_seconds
+from mnist_core.data import load_dataset
+from mnist_core.estimate import (
+    COMPILE_SECONDS, LOAD_SECONDS, SECONDS_PER_INFERENCE_WEIGHT, calibration_factor, compile_seconds,
+    estimate_epoch_seconds, estimate_train_seconds,
+)
+from mnist_core.model import count_parameters
+from mnist_core.train import train_run
 
 
 def fake_run(config, epoch_seconds, stopped=False):
@@ -27,3 +34,46 @@ def test_past_runs_calibrate_the_model_to_this_machine():
     assert calibration_factor(slow_machine) == pytest.approx(3.0)
     assert calibration_factor([fake_run(config, [2.0, 9.9], stopped=True)]) == 1.0
     assert estimate_train_seconds(config, slow_machine) > estimate_train_seconds(config)
+
+
+def test_a_past_run_of_the_same_network_gives_its_own_epoch_and_compile_times():
+    past = fake_run(TrainConfig(epochs=3, seed=7), [4.0, 1.0, 1.2, 1.1])
+    estimate = estimate_train_seconds(TrainConfig(epochs=10), [past], data_loaded=True)
+    testing = 10_000 * count_parameters(TrainConfig()) * SECONDS_PER_INFERENCE_WEIGHT
+    # Compile: the first epoch's 4.0 s minus a steady 1.1 s; then ten steady epochs.
+    assert estimate == pytest.approx(2.9 + 10 * 1.1 + testing)
+    assert compile_seconds([past]) == pytest.approx(2.9)
+    assert compile_seconds([]) == COMPILE_SECONDS
+
+
+def test_other_networks_scale_the_model_by_the_measured_speed():
+    past = fake_run(TrainConfig(hidden_size=16), [3.0] + [estimate_epoch_seconds(TrainConfig(hidden_size=16)) * 2] * 3)
+    wide = TrainConfig(hidden_size=512, epochs=4)
+    estimate = estimate_train_seconds(wide, [past])
+    testing = 10_000 * count_parameters(wide) * SECONDS_PER_INFERENCE_WEIGHT
+    expected = compile_seconds([past]) + 4 * 2 * estimate_epoch_seconds(wide) + testing + LOAD_SECONDS
+    assert estimate == pytest.approx(expected)
+
+
+@pytest.mark.slow
+def test_estimates_are_within_30_percent_of_real_trainings_on_this_machine(data_dir, tiny_result):
+    """Trains the seed and a wider, smaller-batch network for real; each is estimated from the other.
+
+    `tiny_result` has already initialised TensorFlow in this process, as earlier trainings have in
+    a running dashboard, so neither training pays that one-time cost.
+    """
+    del tiny_result
+    load_dataset("mnist", data_dir)  # Both trainings then find the data in memory, hence data_loaded=True.
+    seed, wide = TrainConfig(), TrainConfig(hidden_size=128, epochs=10, batch_size=32)
+    measured = {}
+    for config in (seed, wide):
+        started = time.perf_counter()
+        result = train_run(config, data_dir=data_dir)
+        measured[config] = (result, time.perf_counter() - started)
+    report = {}
+    for config, other in ((seed, wide), (wide, seed)):
+        estimate = estimate_train_seconds(config, [measured[other][0]], data_loaded=True)
+        report[config.describe()] = (round(estimate, 1), round(measured[config][1], 1))
+    print("estimate vs actual seconds:", report)
+    for label, (estimate, actual) in report.items():
+        assert 0.7 * actual <= estimate <= 1.3 * actual, f"{label}: estimated {estimate} s, took {actual} s"

@@ -1,5 +1,7 @@
 """AppTest tests of the Home and Train pages: seed defaults, training, reuse and missing data."""
 
+import re
+
 import pytest
 
 from streamlit.testing.v1 import AppTest
@@ -74,6 +76,10 @@ def test_home_shows_dataset_status_and_the_quick_start(fresh_store):
     assert "MNIST found in" in app.success[0].value
     assert "No runs yet" in texts(app)
     assert app.title[0].value == "Train your first neural network"
+    labels = [link.proto.label for link in app.get("page_link")]
+    quick_start = [label for label in labels if label.startswith("Train the seed network")]
+    # An estimate for this machine, computed from the cost model, not a fixed promise.
+    assert re.fullmatch(r"Train the seed network \(about \d+ s on this machine\)", quick_start[0]), labels
 
 
 def test_presets_fill_the_controls_and_the_keras_code_follows(fresh_store):
