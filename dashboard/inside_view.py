@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from dashboard import charts, results_view
+from dashboard import charts, glossary, results_view
 from mnist_core.evaluate import cell_indices
 from mnist_core.insight import first_layer_weights
 
@@ -80,7 +80,9 @@ def show_first_layer_weights(run):
     """Shows each first-layer unit's 784 weights as a 28×28 image, red positive and blue negative."""
     st.subheader("First-layer weights")
     try:
-        weights = first_layer_weights(run.load_model())
+        # The first model a server loads also imports TensorFlow, which takes seconds.
+        with st.spinner(glossary.tr("Loading the network…", "正在加载网络…")):
+            weights = first_layer_weights(run.load_model())
     except FileNotFoundError:
         st.error(f"Run {run.run_id} was deleted from the store, so its weights are gone. Reload the page.")
         return
