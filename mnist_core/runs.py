@@ -206,11 +206,16 @@ def train_or_reuse(config, store, retrain=False, **train_kwargs):
     Returns:
         (run, reused), where reused is True when the run came from the store without training.
         A stopped training is saved too (run.stopped is True) but is never reused later.
+
+    Raises:
+        StoreNotWritableError: before any training, when the store could not save the run.
     """
     if not retrain:
         stored = store.find(config)
         if stored is not None:
             return stored, True
+    # A store that cannot take the run fails now, not after the training it would throw away.
+    store.check_writable()
     result = train_run(config, **train_kwargs)
     return store.save(result), False
 
