@@ -1,4 +1,4 @@
-"""Reading a digit image from a file, an upload or a canvas' data URL, within safe limits.
+"""Reading a digit image from a file, an upload or a canvas' PNG, within safe limits.
 
 Every image is opened by its header first: its format must be one listed here and its size at
 most MAX_IMAGE_PIXELS, so a small crafted file cannot make the decoder allocate gigabytes (a
@@ -7,10 +7,7 @@ most MAX_IMAGE_PIXELS, so a small crafted file cannot make the decoder allocate 
 scan in 8 bits.
 """
 
-import base64
-import binascii
 import dataclasses
-import io
 import pathlib
 
 import numpy as np
@@ -52,7 +49,10 @@ def load_image_file(path):
 
 
 def read_image(source, name=None):
-    """Returns the `LoadedImage` in `source` (a path or a binary file), raising like `load_image_file`."""
+    """Returns the `LoadedImage` in `source` (a path or a binary file), raising like `load_image_file`.
+
+    `name` is how messages call the image (the path by default), e.g. "The drawing" for a canvas.
+    """
     name = name or str(source)
     if isinstance(source, (str, pathlib.Path)) and not pathlib.Path(source).is_file():
         raise FileNotFoundError(f"No image file at {source}.")
@@ -62,26 +62,11 @@ def read_image(source, name=None):
             notes = (FIRST_FRAME_NOTE,) if getattr(picture, "is_animated", False) else ()
             picture.load()
             return LoadedImage(_to_array(picture), notes)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as error:
-        raise ValueError(
-            f"{name} is not a PNG or JPEG image ({ACCEPTED_TEXT} are read too): {_first_line(error)}."
-        ) from error
-
-
-def decode_data_url(data_url):
-    """Returns the pixels of a "data:image/png;base64,…" URL, such as a drawing canvas sends.
-
-    Raises:
-        ValueError: If the URL is not base64 image data, or its image is not acceptable as for
-            `load_image_file`.
-    """
-    if not isinstance(data_url, str) or ";base64," not in data_url:
-        raise ValueError("The drawing did not arrive as base64 image data.")
-    try:
-        encoded = base64.b64decode(data_url.split(";base64,", 1)[1], validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise ValueError(f"The drawing's base64 data is damaged ({error}).") from error
-    return read_image(io.BytesIO(encoded), name="The drawing").pixels
+    except UnidentifiedImageError as error:
+        raise ValueError(f"{name} is not a PNG or JPEG image ({ACCEPTED_TEXT} are read too).") from error
+    except (OSError, Image.DecompressionBombError, SyntaxError) as error:
+        # Truncated or damaged data: Pillow names the problem, e.g. "image file is truncated".
+        raise ValueError(f"{name} is not a PNG or JPEG image that can be decoded ({_first_line(error)}).") from error
 
 
 def _check_size(size, name):
