@@ -12,7 +12,7 @@ from streamlit.runtime.scriptrunner import script_runner
 
 from dashboard.glossary import tr
 from mnist_core.data import load_dataset, resolve_data_dir
-from mnist_core.runs import CorruptRunError, RunNotFoundError, RunStore
+from mnist_core.runs import CorruptRunError, RunNotFoundError, RunStore, StoreNotWritableError
 
 
 def _keep_keras_state_between_reruns():
@@ -141,6 +141,22 @@ def is_admin():
 def may_delete(run):
     """Tells whether this session may delete `run`: its own run, or any run in teacher mode."""
     return is_admin() or (run.owner is not None and run.owner == session_owner())
+
+
+def stop_unless_store_writable():
+    """Says so and stops the page when the run store could not keep a new run.
+
+    Called before submitting any training: training first and failing to save minutes later would
+    throw the student's work away.
+    """
+    try:
+        get_store().check_writable()
+    except StoreNotWritableError:
+        st.error(tr(
+            "This server cannot store new runs right now (its run store is not writable), so training "
+            "would be lost. Ask whoever runs the server to fix it.",
+            "服务器现在无法保存新的运行（运行存储不可写），训练结果会丢失。请联系服务器管理员修复。"))
+        st.stop()
 
 
 def developer_mode():

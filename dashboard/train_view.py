@@ -7,7 +7,6 @@ from dashboard import charts, glossary, state
 from mnist_core.codegen import keras_code
 from mnist_core.config import ACTIVATIONS, DATASETS, OPTIMIZERS, TrainConfig
 from mnist_core.presets import PRESETS, matching_preset, preset_by_name
-from mnist_core.runs import StoreNotWritableError
 
 HIDDEN_SIZES = (8, 16, 32, 50, 64, 100, 128, 256, 512, 768, 1024, 2048)
 BATCH_SIZES = (1, 8, 16, 32, 50, 64, 100, 128, 256, 512, 1000, 5000)
@@ -130,17 +129,9 @@ def current_job():
 def start_training(config, retrain):
     """Submits `config` to the server's job manager and remembers the job for this session.
 
-    When the run store could not keep the result it says so and stops the page instead: training
-    first and failing to save minutes later would throw the student's work away.
+    When the run store could not keep the result it says so and stops the page instead.
     """
-    try:
-        state.get_store().check_writable()
-    except StoreNotWritableError:
-        st.error(glossary.tr(
-            "This server cannot store new runs right now (its run store is not writable), so training "
-            "would be lost. Ask whoever runs the server to fix it.",
-            "服务器现在无法保存新的运行（运行存储不可写），训练结果会丢失。请联系服务器管理员修复。"))
-        st.stop()
+    state.stop_unless_store_writable()
     job = state.get_job_manager().submit(config, owner=state.session_owner(), retrain=retrain)
     st.session_state[_JOB_KEY] = job.job_id
     return job
