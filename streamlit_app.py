@@ -28,21 +28,25 @@ Handwritten digits in, a digit out. This dashboard trains a small **multilayer p
 left, right = st.columns(2)
 with left:
     st.subheader("Dataset")
-    data_dir = resolve_data_dir()
+    # Visitors are not shown the server's folders; `--client.showErrorDetails full` shows them.
+    data_dir = f"`{resolve_data_dir()}`" if state.developer_mode() else tr("the server's data folder", "服务器的数据文件夹")
     if is_prepared("mnist"):
-        st.success(f"MNIST found in `{data_dir}`.")
+        st.success(tr(f"MNIST found in {data_dir}.", f"已在{data_dir}中找到 MNIST。"))
     else:
-        st.warning(
-            f"MNIST is not in `{data_dir}` yet. With internet access it is downloaded on the first "
+        st.warning(tr(
+            f"MNIST is not in {data_dir} yet. With internet access it is downloaded on the first "
             "training (about 11 MB). Offline, set `TFDS_DATA_DIR` to a folder that holds a prepared "
-            "tfds `mnist` dataset and restart the app."
-        )
+            "tfds `mnist` dataset and restart the app.",
+            f"{data_dir}中还没有 MNIST。联网时，第一次训练会自动下载（约 11 MB）。离线时，请把 `TFDS_DATA_DIR` "
+            "设为存有已准备好的 tfds `mnist` 数据集的文件夹，然后重启应用。",
+        ))
 with right:
     st.subheader("Stored runs")
     runs, _ = state.list_runs()
     if runs:
         best = max(runs, key=lambda run: run.test_accuracy)
-        st.markdown(f"**{len(runs)}** runs stored in `{state.get_store().root}`.")
+        where = f" in `{state.get_store().root}`" if state.developer_mode() else ""
+        st.markdown(tr(f"**{len(runs)}** runs stored{where}.", f"已存储 **{len(runs)}** 个运行{where}。"))
         st.markdown(f"Best so far: **{best.test_accuracy:.2%}** test accuracy — {best.config.describe()}.")
     else:
         st.markdown("No runs yet. Every training you finish is kept here, across restarts.")

@@ -1,10 +1,14 @@
 """Draw-page helpers: the canvas settings, its clearable key, the steps shown and the panels below the reading."""
 
+import io
+
 import numpy as np
 import streamlit as st
 
 from dashboard import charts, glossary, results_view
+from dashboard.glossary import tr
 from mnist_core.data import CLASS_NAMES
+from mnist_core.image_files import read_image
 from mnist_core.predict import predict_image28, saliency
 
 CANVAS_SIZE = 280  # Side of the drawing canvas in screen pixels: ten canvas pixels per MNIST pixel.
@@ -46,6 +50,30 @@ def canvas_key():
 def clear_canvas():
     """Empties the canvas on the next rerun; used as the Clear button's on_click callback."""
     st.session_state[_GENERATION_KEY] = st.session_state.get(_GENERATION_KEY, 0) + 1
+
+
+def drawing_pixels(canvas):
+    """Returns (pixels, "") of the canvas' drawing, (None, "") before the first stroke, or (None, reason).
+
+    The canvas' own `image_data` would decode whatever PNG the browser sent, of any size, and raise
+    on anything else; here the image goes through the same format and size checks as a file, and
+    every malformed message from the browser becomes one sentence for the student.
+    """
+    if canvas is None:
+        return None, tr("The canvas sent something that is not a drawing. Press Clear and draw again.",
+                        "画布发来的不是一幅画。请按“清除”后重新画。")
+    try:
+        encoded = canvas.image_bytes
+    except (ValueError, TypeError, AttributeError):
+        # Only a message forged outside the canvas gets here: the canvas itself sends base64 PNG data.
+        return None, tr("The drawing did not arrive as base64 PNG data. Press Clear and draw again.",
+                        "这幅画没有以 base64 PNG 数据的形式送达。请按“清除”后重新画。")
+    if encoded is None:
+        return None, ""
+    try:
+        return read_image(io.BytesIO(encoded), name=tr("The drawing", "这幅画")).pixels, ""
+    except ValueError as error:
+        return None, str(error)
 
 
 def step_images(preprocessed):

@@ -4,8 +4,10 @@ import numpy as np
 import streamlit as st
 
 from dashboard import charts, glossary, results_view
+from dashboard.glossary import tr
 from mnist_core.evaluate import cell_indices
 from mnist_core.insight import first_layer_weights
+from mnist_core.runs import CorruptRunError
 
 CELL_IMAGES_SHOWN = 32  # Most images shown for one cell of the confusion matrix.
 CONFUSION_KEY = "results_confusion"
@@ -85,6 +87,11 @@ def show_first_layer_weights(run):
             weights = first_layer_weights(run.load_model())
     except FileNotFoundError:
         st.error(f"Run {run.run_id} was deleted from the store, so its weights are gone. Reload the page.")
+        return
+    except CorruptRunError:
+        st.error(tr(f"Run {run.run_id}'s model file cannot be read, so its weights cannot be shown. "
+                    "Delete the run below, or ask the teacher to.",
+                    f"运行 {run.run_id} 的模型文件无法读取，因此无法显示权重。请在下方删除该运行，或请老师删除。"))
         return
     units = run.config.hidden_size
     shown = f"the first {len(weights)} of its {units} units" if units > len(weights) else f"all {units} units"

@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import state
+from dashboard.glossary import tr
 from mnist_core.model import count_parameters
 from mnist_core.runs import RunNotFoundError
 
@@ -12,6 +13,7 @@ GALLERY_COLUMNS = 8
 # Each pixel of a 28×28 image becomes a block this wide, so the browser never blurs the digit.
 GALLERY_ZOOM = 4
 RUNS_KEY = "results_runs"
+TEACHER_TOKEN_KEY = "results_teacher_token"
 DETAIL_KEY = "results_detail_run"
 CONFIRM_DELETE_KEY = "results_confirm_delete"
 # Settings that config.describe() leaves out; a legend names one only when the runs differ in it.
@@ -142,16 +144,58 @@ def percent(confidence):
     return ">99%" if confidence >= 0.995 else f"{confidence:.0%}"
 
 
+def delete_controls(run):
+    """Shows the confirmation and Delete button for a run this session may delete, else says who may."""
+    if not state.may_delete(run):
+        st.caption(tr("Only the student who trained this run, or the teacher, can delete it.",
+                      "只有训练这个运行的学生或老师才能删除它。"))
+        return
+    confirmed = st.checkbox(tr("Yes, delete this run and its model for good", "是的，永久删除这个运行及其模型"),
+                            key=CONFIRM_DELETE_KEY)
+    st.button(tr("Delete run", "删除运行"), type="primary", disabled=not confirmed, icon=":material/delete:",
+              key="results_delete", on_click=delete_run, args=(run.run_id,))
+
+
+def teacher_login():
+    """Lets a teacher enter the server's token once, after which this session may delete any run."""
+    if not state.admin_mode_available():
+        return
+    if state.is_admin():
+        st.caption(tr("Teacher mode: you may delete any run.", "教师模式：你可以删除任何运行。"))
+        return
+    with st.expander(tr("Teacher mode", "教师模式")):
+        st.text_input(tr("Teacher token", "教师口令"), type="password", key=TEACHER_TOKEN_KEY,
+                      on_change=_check_teacher_token)
+        if st.session_state.get(TEACHER_TOKEN_KEY):
+            st.error(tr("That is not the teacher token.", "教师口令不正确。"))
+
+
+def _check_teacher_token():
+    if state.enter_admin_token(st.session_state.get(TEACHER_TOKEN_KEY, "")):
+        st.session_state[TEACHER_TOKEN_KEY] = ""
+
+
 def delete_run(run_id):
     """Deletes a stored run; a button callback, so the page that follows no longer shows it.
 
     It also unticks the confirmation and drops the run from the compared runs; when it was the
     only one compared, the active run (the newest, once the deleted one is gone) takes its place.
+    The permission is checked again here, as the callback runs on what the browser sent.
     """
+    runs, _ = state.list_runs()
+    run = next((stored for stored in runs if stored.run_id == run_id), None)
+    if run is not None and not state.may_delete(run):
+        st.toast(tr("Only the student who trained this run, or the teacher, can delete it.",
+                    "只有训练这个运行的学生或老师才能删除它。"), icon=":material/block:")
+        return
     try:
         state.get_store().delete(run_id)
     except RunNotFoundError:
         pass  # Another session deleted it first, which is all that was asked for.
+    except OSError as error:
+        st.toast(tr(f"Run {run_id} could not be deleted: {state.visible(error)}",
+                    f"无法删除运行 {run_id}：{state.visible(error)}"), icon=":material/error:")
+        return
     st.session_state[CONFIRM_DELETE_KEY] = False
     remaining = [chosen for chosen in st.session_state.get(RUNS_KEY, []) if chosen != run_id]
     fallback = state.active_run()

@@ -10,6 +10,7 @@ _SWEEP_KEY = "sweep"
 
 def start_sweep(field, configs):
     """Submits every config of the sweep; stored ones come back at once instead of training."""
+    state.stop_unless_store_writable()
     manager = state.get_job_manager()
     jobs = [manager.submit(config, owner=state.session_owner()) for config in configs]
     st.session_state[_SWEEP_KEY] = {"field": field, "job_ids": [job.job_id for job in jobs]}
@@ -39,7 +40,7 @@ def sweep_panel():
                  hide_index=True)
     for snapshot in snapshots:
         if snapshot.state == "failed":
-            st.error(f"{field} = {getattr(snapshot.config, field)}: {snapshot.error}")
+            st.error(f"{field} = {getattr(snapshot.config, field)}: {state.visible(snapshot.error)}")
     runs_by_key = {snapshot.config.key(): snapshot.run for snapshot in snapshots if snapshot.run is not None}
     rows = sweep_table(field, [snapshot.config for snapshot in snapshots], runs_by_key)
     if rows:

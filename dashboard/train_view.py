@@ -127,7 +127,11 @@ def current_job():
 
 
 def start_training(config, retrain):
-    """Submits `config` to the server's job manager and remembers the job for this session."""
+    """Submits `config` to the server's job manager and remembers the job for this session.
+
+    When the run store could not keep the result it says so and stops the page instead.
+    """
+    state.stop_unless_store_writable()
     job = state.get_job_manager().submit(config, owner=state.session_owner(), retrain=retrain)
     st.session_state[_JOB_KEY] = job.job_id
     return job
@@ -172,6 +176,10 @@ def _live_progress(job_id):
                     f"{snapshot.step}/{snapshot.steps_per_epoch}{running}")
     if snapshot.stopping:
         st.caption("Stopping: finishing the current steps, then testing and saving what was learned…")
+    elif job.owner != state.session_owner():
+        # A shared training belongs to the student who started it; only they may stop it.
+        st.caption(glossary.tr("Another student started this same training; you are watching it with them.",
+                               "另一位学生启动了同样的训练，你正在和他们一起观看。"))
     elif st.button("Stop", key=f"stop-{job_id}", help="Stop after the current chunk of steps and keep what was learned."):
         job.stop()
         st.toast("Stopping…")

@@ -42,7 +42,7 @@ def sidebar():
             )
             st.caption(f"Run `{run.run_id}`. Pick another on Results or Draw; train a new one on Train.")
         for warning in warnings:
-            st.warning(warning)
+            st.warning(state.visible(warning))
         st.divider()
         glossary.language_switch()
     return run

@@ -35,14 +35,35 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+# Exit status after Ctrl-C, as shells report a process ended by SIGINT.
+INTERRUPTED_STATUS = 130
+
+
 def main(argv=None):
-    """Runs the command line and returns its exit status."""
+    """Runs the command line and returns its exit status.
+
+    Whatever the disk or the user does (a read-only store, a file where a folder should be, a full
+    disk, Ctrl-C) ends in one line on stderr and a non-zero status, never a traceback.
+    """
     parser = _build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "handler"):
         parser.print_help()
         return 2
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        # A save interrupted before its final rename leaves no run; after it, "Saved run" was printed.
+        return _fail("interrupted; a run was stored only if 'Saved run' was printed.", INTERRUPTED_STATUS)
+    except OSError as error:
+        return _fail(_os_error_line(error), status=1)
+
+
+def _os_error_line(error):
+    """Returns one line for an OSError: its own message, or "reason: path" for the system's errors."""
+    if error.strerror and error.filename:
+        return f"{error.strerror}: {error.filename}"
+    return str(error) or type(error).__name__
 
 
 def _build_parser():
@@ -65,7 +86,7 @@ def _build_parser():
 
     predict = commands.add_parser("predict", help="predict the digit in image files")
     predict.add_argument("--run", dest="run_id", required=True, help="the stored run to use")
-    predict.add_argument("images", nargs="+", help="PNG or JPEG files")
+    predict.add_argument("images", nargs="+", help="PNG, JPEG, GIF (first frame), BMP, TIFF or WebP files")
     _add_common(predict)
     predict.set_defaults(handler=_predict)
     return parser
@@ -142,12 +163,12 @@ def _runs(args):
     if not args.run_id:
         return _fail(f"runs {args.action} needs a run id; list them with: python -m mnist_core runs list")
     try:
-        run = store.load(args.run_id)
+        # A run that cannot be read can still be deleted, so delete does not load it first.
         if args.action == "delete":
             store.delete(args.run_id)
             print(f"Deleted run {args.run_id}.")
         else:
-            print(json.dumps(_run_summary(run), indent=2))
+            print(json.dumps(_run_summary(store.load(args.run_id)), indent=2))
     except (RunNotFoundError, CorruptRunError) as error:
         return _fail(str(error.args[0] if error.args else error))
     return 0
@@ -164,12 +185,13 @@ def _run_summary(run):
         "history": run.history,
         "timings": run.timings,
         "path": str(run.path),
+        "owner": run.owner,
     }
 
 
 def _predict(args):
+    from mnist_core.image_files import read_image
     from mnist_core.predict import predict_digit
-    from mnist_core.preprocess import load_image_file
     from mnist_core.runs import CorruptRunError, RunNotFoundError, RunStore
 
     try:
@@ -179,10 +201,13 @@ def _predict(args):
     status = 0
     for path in args.images:
         try:
-            prediction = predict_digit(model, load_image_file(path))
+            image = read_image(path)
+            prediction = predict_digit(model, image.pixels)
         except (OSError, ValueError) as error:
             status = _fail(f"{path}: {error}")
             continue
+        for note in image.notes:
+            print(f"note: {path}: {note}.", file=sys.stderr)
         print(json.dumps({
             "file": path,
             "digit": prediction.digit,

@@ -4,14 +4,18 @@ import dataclasses
 import hashlib
 import logging
 import os
+import re
 import socket
 import tempfile
 import threading
 
 import numpy as np
+import tensorflow as tf
 # Imported here, not on first use: importing tfds swaps Python's import function for the whole
 # process for a moment, which breaks imports in other threads (a web server's, a trainer's).
 import tensorflow_datasets as tfds
+
+from mnist_core.locks import locked, remove_if_abandoned
 
 CLASS_NAMES = {
     "mnist": tuple(str(digit) for digit in range(10)),
@@ -30,6 +34,8 @@ _DEFAULT_CACHE_DIR = os.path.join("~", ".mnist_dashboard", "cache")
 # Bumped whenever what the cache files hold changes, so older files are never read.
 _CACHE_FORMAT = "arrays-v1"
 _ARRAY_NAMES = ("train_images", "train_labels", "test_images", "test_labels")
+# Cache files being written carry this prefix until renamed; their writer holds a lock on them.
+_WRITING_PREFIX = ".writing-"
 _LOG = logging.getLogger(__name__)
 
 
@@ -40,6 +46,10 @@ _CACHE_LOCK = threading.Lock()
 
 class DatasetUnavailableError(RuntimeError):
     """Raised when a dataset is neither prepared on disk nor downloadable."""
+
+
+class DatasetCorruptError(DatasetUnavailableError):
+    """Raised when a dataset's files are on disk but cannot be read (damaged or cut short)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,6 +145,7 @@ def _read_tfds(name, data_dir, download):
         if reason:
             raise DatasetUnavailableError(_missing_message(name, data_dir, reason))
     cache_file = _cache_file(name, data_dir)
+    _remove_abandoned_writes(cache_file)
     cached = _read_cache(name, cache_file)
     if cached is not None:
         return cached
@@ -144,8 +155,13 @@ def _read_tfds(name, data_dir, download):
             name=name, split=["train", "test"], as_supervised=True, data_dir=data_dir, download=download,
             batch_size=-1,
         ))
-    except Exception as error:  # tfds raises many types for "absent" and "offline"; all mean the same here.
-        raise DatasetUnavailableError(_missing_message(name, data_dir, _first_line(error))) from None
+    except tf.errors.OpError as error:
+        # The files are there but a record could not be read: damaged or cut short, not absent.
+        raise DatasetCorruptError(_corrupt_message(name, data_dir, error)) from error
+    except Exception as error:  # tfds reports "absent" and "download failed" with many types.
+        if is_prepared(name, data_dir):
+            raise DatasetCorruptError(_corrupt_message(name, data_dir, error)) from error
+        raise DatasetUnavailableError(_missing_message(name, data_dir, _first_line(error))) from error
     dataset = Dataset(name, train_images, train_labels, test_images, test_labels)
     # A download has just prepared the folder, so the file name is known only now.
     _write_cache(dataset, cache_file or _cache_file(name, data_dir))
@@ -205,11 +221,15 @@ def _write_cache(dataset, cache_file):
     temporary = None
     try:
         os.makedirs(folder, exist_ok=True)
-        # Written under a temporary name and renamed, so a reader never sees half a file.
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".writing-", suffix=".npz")
-        with os.fdopen(handle, "wb") as file:
+        # Written under a temporary name and renamed, so a reader never sees half a file. The lock
+        # tells other processes the file is being written; a killed writer's file is unlocked.
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=_WRITING_PREFIX, suffix=".npz")
+        with os.fdopen(handle, "wb") as file, locked(temporary, blocking=True) as holding:
+            if not holding:
+                raise FileNotFoundError(f"{temporary} was removed before it could be locked")
             np.savez(file, **{key: getattr(dataset, key) for key in _ARRAY_NAMES})
-        os.replace(temporary, cache_file)
+            file.flush()
+            os.replace(temporary, cache_file)
     except OSError as error:
         _LOG.warning("Could not keep decoded %s arrays in %s (%s).", dataset.name, folder, error)
         if temporary and os.path.exists(temporary):
@@ -223,6 +243,19 @@ def _write_cache(dataset, cache_file):
                 os.remove(os.path.join(folder, old))
             except OSError:
                 pass
+
+
+def _remove_abandoned_writes(cache_file):
+    """Removes cache files a killed process left half-written (tens of MB each); live writers keep theirs."""
+    if cache_file is None:
+        return
+    folder = os.path.dirname(cache_file)
+    try:
+        names = [name for name in os.listdir(folder) if name.startswith(_WRITING_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        remove_if_abandoned(os.path.join(folder, name))
 
 
 def _offline_reason():
@@ -267,6 +300,16 @@ def _missing_message(name, data_dir, reason):
         f"The {name} dataset is not in {data_dir} and could not be downloaded ({reason}). "
         f"Connect to the internet once so tfds can download it, or set TFDS_DATA_DIR to a "
         f"folder that holds a prepared tfds '{name}' dataset."
+    )
+
+
+def _corrupt_message(name, data_dir, error):
+    # TensorFlow prefixes its messages with the graph function's name, which says nothing to a user.
+    lines = str(error).strip().splitlines() or [type(error).__name__]
+    reason = re.sub(r"\{\{[^}]*\}\}\s*|\s*\[Op:[^\]]*\].*$", "", lines[0])[:200]
+    return (
+        f"The {name} dataset in {data_dir} is damaged and cannot be read ({reason}). "
+        f"Delete {os.path.join(data_dir, name)} and download or copy the dataset again."
     )
 
 

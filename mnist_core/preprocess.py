@@ -1,11 +1,13 @@
 """Turning a drawing or a photo of a digit into the 28×28 image the network expects."""
 
 import dataclasses
-import pathlib
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from scipy import ndimage
+
+# Reading image files moved to image_files; importing it from here keeps working.
+from mnist_core.image_files import load_image_file  # noqa: F401
 
 IMAGE_SIZE = 28  # Side of the network input, as in MNIST.
 FITTED_SIZE = 20  # MNIST fits each digit into a 20×20 box before centring it in 28×28.
@@ -71,39 +73,6 @@ def preprocess_drawing(image, mnist_style=True):
     steps["fitted"] = _fit_into_box(steps["cropped"], FITTED_SIZE)
     steps["centred"] = _centre_by_mass(steps["fitted"], IMAGE_SIZE)
     return Preprocessed(steps["centred"], False, "", steps)
-
-
-def load_image_file(path):
-    """Reads a PNG or JPEG file into an array that `preprocess_drawing` accepts.
-
-    Args:
-        path: Path of the file, or an open binary file such as an upload.
-
-    Returns:
-        uint8 array: (H, W, 4) for images with transparency, (H, W) for grayscale ones and
-        (H, W, 3) otherwise.
-
-    Raises:
-        FileNotFoundError: If `path` names no file.
-        ValueError: If the file is not an image Pillow can read.
-    """
-    if isinstance(path, (str, pathlib.Path)) and not pathlib.Path(path).is_file():
-        raise FileNotFoundError(f"No image file at {path}.")
-    try:
-        with Image.open(path) as picture:
-            picture.load()
-            return np.asarray(picture.convert(_array_mode(picture)))
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
-        raise ValueError(f"{path} is not a PNG or JPEG image ({error}).") from error
-
-
-def _array_mode(picture):
-    """Chooses the Pillow mode that keeps what matters of a picture: transparency or colour."""
-    if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
-        return "RGBA"
-    if picture.mode in ("1", "L", "I", "I;16", "F"):
-        return "L"
-    return "RGB"
 
 
 def _to_unit_float(image):

@@ -6,12 +6,14 @@ import functools
 import json
 import os
 import platform
+import zipfile
 
 import numpy as np
 
 # Keras and TensorFlow are imported inside the functions that load a model or record versions,
 # so listing and reading runs (every page's sidebar) never waits for TensorFlow to import.
-from mnist_core.config import HISTORY_KEYS, NUM_CLASSES, TrainConfig
+from mnist_core.config import HISTORY_KEYS, IMAGE_SHAPE, NUM_CLASSES, TrainConfig
+from mnist_core.run_checks import check_run
 
 FORMAT_VERSION = 1
 # Versions of run.json this module reads; folders written in any other version are skipped.
@@ -53,6 +55,7 @@ class Run:
     versions: dict  # python, tensorflow, keras, numpy and tfds versions that trained the run.
     created_at: str  # UTC save time in ISO 8601, e.g. "2026-12-01T08:15:30.123456+00:00".
     path: str  # The run's folder.
+    owner: str | None = None  # Id of the browser session that trained it; None for the CLI and older runs.
 
     @property
     def epochs_trained(self):
@@ -73,6 +76,7 @@ class Run:
 
         Raises:
             FileNotFoundError: when the run's folder was deleted after the run was read.
+            CorruptRunError: when the model file cannot be read or is not a 28×28 → 10 network.
         """
         model_path = os.path.join(self.path, MODEL_FILE)
         return _load_model_cached(model_path, os.stat(model_path).st_mtime_ns)
@@ -84,10 +88,29 @@ def _load_model_cached(model_path, modified):
     del modified
     import keras
 
-    return keras.saving.load_model(model_path, compile=False)
+    try:
+        model = keras.saving.load_model(model_path, compile=False)
+    except FileNotFoundError:
+        raise
+    # Keras reports a file that is not a .keras zip as ValueError and unreadable weights inside
+    # one as OSError (from h5py), KeyError or TypeError; each means the same to the user.
+    except (ValueError, OSError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
+        raise CorruptRunError(f"{model_path} cannot be loaded ({_first_line(error)}).") from error
+    expected_input, expected_output = (None, *IMAGE_SHAPE), (None, NUM_CLASSES)
+    if tuple(model.input_shape) != expected_input or tuple(model.output_shape) != expected_output:
+        raise CorruptRunError(
+            f"{model_path} maps {model.input_shape} to {model.output_shape}, "
+            f"not {expected_input} to {expected_output}."
+        )
+    return model
 
 
-def result_to_record(result, created_at):
+def _first_line(error):
+    lines = str(error).strip().splitlines()
+    return lines[0][:200] if lines else type(error).__name__
+
+
+def result_to_record(result, created_at, owner=None):
     """Returns the run.json dict of a `TrainResult` saved at `created_at` (UTC ISO 8601), run_id unset."""
     evaluation = result.evaluation
     probabilities = np.asarray(evaluation.misclassified_probabilities, dtype=np.float64)
@@ -109,6 +132,7 @@ def result_to_record(result, created_at):
         "timings": {name: float(seconds) for name, seconds in result.timings.items()},
         "created_at": created_at,
         "versions": _library_versions(),
+        "owner": owner,
     }
 
 
@@ -138,7 +162,14 @@ def record_to_run(record, path):
         versions=dict(record["versions"]),
         created_at=created.isoformat(timespec="microseconds"),
         path=path,
+        owner=_owner(record.get("owner")),
     )
+
+
+def _owner(saved):
+    if saved is not None and not (isinstance(saved, str) and saved):
+        raise ValueError(f"owner must be a non-empty string or null, got {saved!r}")
+    return saved
 
 
 def _history(saved):
@@ -171,9 +202,14 @@ def read_run(path):
     if not os.path.isfile(os.path.join(path, MODEL_FILE)):
         raise CorruptRunError(f"{path} has no {MODEL_FILE}.")
     try:
-        return record_to_run(record, path)
+        run = record_to_run(record, path)
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise CorruptRunError(f"{path}/{RUN_FILE} is incomplete or invalid ({error!r}).") from None
+    try:
+        check_run(run, os.path.join(path, MODEL_FILE))
+    except (OSError, ValueError) as error:
+        raise CorruptRunError(f"{path} is not a usable run: {error}.") from None
+    return run
 
 
 def _library_versions():

@@ -1,5 +1,6 @@
 """The run store: each finished training kept on disk as a folder, then found, listed, loaded, deleted."""
 
+import contextlib
 import datetime
 import errno
 import json
@@ -7,7 +8,7 @@ import os
 import pathlib
 import secrets
 import shutil
-import time
+import tempfile
 import uuid
 
 # Run, CorruptRunError and the record constants are re-exported, so imports from runs keep working.
@@ -23,17 +24,22 @@ from mnist_core.run_record import (
     record_to_run,
     result_to_record,
 )
+from mnist_core.locks import locked, locked_temporary_folder, remove_if_abandoned
 
 RUNS_DIR_VARIABLE = "MNIST_RUNS_DIR"
 # Folders still being written (or being deleted) carry this prefix, so listings never see them.
+# The process writing or deleting one holds a lock on it, so a folder nobody locks was left by a
+# killed process and any listing may remove it, however young it is.
 TEMPORARY_PREFIX = ".tmp-"
-# A temporary folder this old belongs to a killed process; a younger one may still be in use.
-STALE_TEMPORARY_SECONDS = 3600
 _ID_ATTEMPTS = 5
 
 
 class RunNotFoundError(LookupError):
     """Raised when the store holds no run with the asked-for id."""
+
+
+class StoreNotWritableError(OSError):
+    """Raised when the store's folder cannot take a new run (read-only, a file, full, no permission)."""
 
 
 def default_runs_dir():
@@ -57,32 +63,45 @@ class RunStore:
         self.root = os.path.abspath(os.path.expanduser(root or default_runs_dir()))
         self.warnings = []
 
-    def save(self, result):
+    def save(self, result, owner=None):
         """Stores a `TrainResult` (finished or stopped) and returns it as a `Run`.
 
         Everything is written and flushed in a hidden temporary folder that is then renamed to the
         run id, so a process killed at any moment leaves either a complete run or a hidden folder.
+        `owner` is the browser session that trained it (None from the command line).
         """
         os.makedirs(self.root, exist_ok=True)
-        temporary = os.path.join(self.root, f"{TEMPORARY_PREFIX}{uuid.uuid4().hex}")
-        os.mkdir(temporary)
-        try:
+        with locked_temporary_folder(self.root, TEMPORARY_PREFIX) as temporary:
             result.model.save(os.path.join(temporary, MODEL_FILE))
             _fsync_path(os.path.join(temporary, MODEL_FILE))
             # The store stamps the save time here, where the run id that embeds it is chosen too.
             created_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds")
-            record = result_to_record(result, created_at)
+            record = result_to_record(result, created_at, owner)
             run_path = self._publish(temporary, record)
-        except BaseException:
-            shutil.rmtree(temporary, ignore_errors=True)
-            raise
         return record_to_run(record, run_path)
+
+    def check_writable(self):
+        """Raises StoreNotWritableError unless a run could be saved now.
+
+        Called before training, so a store that cannot take the run fails in a second, not after
+        minutes of training whose result would then be lost.
+        """
+        try:
+            os.makedirs(self.root, exist_ok=True)
+            probe = tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}probe-", dir=self.root)
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            raise StoreNotWritableError(f"The run store {self.root} cannot be written ({reason}).") from error
+        # A listing may have removed the unlocked probe already, which is just as good.
+        with contextlib.suppress(OSError):
+            os.rmdir(probe)
 
     def list(self):
         """Returns every readable run, newest first.
 
-        Folders with a missing or broken run.json, an unknown format_version or no model are
-        skipped, and `self.warnings` is replaced by one message per skipped folder.
+        Folders with a missing or broken run.json, an unknown format_version, no model, figures
+        out of range or a model that does not match the settings (see `run_checks`) are skipped,
+        and `self.warnings` is replaced by one message per skipped folder.
         """
         runs, self.warnings = self._read_runs(self._run_names())
         return sorted(runs, key=_recency, reverse=True)
@@ -100,12 +119,25 @@ class RunStore:
         return read_run(self._existing_path(run_id))
 
     def delete(self, run_id):
-        """Removes the run `run_id` (even a corrupt one); raises RunNotFoundError for unknown ids."""
+        """Removes the run `run_id` (even a corrupt one); raises RunNotFoundError for unknown ids.
+
+        A symbolic link in the store is removed itself; what it points to is left alone.
+        """
         path = self._existing_path(run_id)
-        # Renaming first hides the run at once, even if removing its files is interrupted.
+        if os.path.islink(path):
+            os.unlink(path)
+            return
+        # Renaming first hides the run at once, even if removing its files is interrupted; the lock
+        # tells listings that the hidden folder is still being removed by a live process.
         doomed = os.path.join(self.root, f"{TEMPORARY_PREFIX}deleted-{uuid.uuid4().hex}")
-        os.rename(path, doomed)
-        shutil.rmtree(doomed)
+        with locked(path, blocking=True) as holding:
+            if not holding:
+                raise RunNotFoundError(f"No run with id {run_id!r} in {self.root}.")
+            try:
+                os.rename(path, doomed)
+            except FileNotFoundError:
+                raise RunNotFoundError(f"No run with id {run_id!r} in {self.root}.") from None
+            shutil.rmtree(doomed)
 
     def export(self, run_id):
         """Returns {"run.json": bytes, "model.keras": bytes} of the run `run_id`, for downloads."""
@@ -146,15 +178,17 @@ class RunStore:
             entries = [entry for entry in os.scandir(self.root) if entry.is_dir()]
         except FileNotFoundError:
             return []
+        except NotADirectoryError:
+            raise NotADirectoryError(f"The run store {self.root} is a file, not a folder.") from None
         for entry in entries:
             if entry.name.startswith(TEMPORARY_PREFIX):
-                _remove_if_stale(entry.path)
+                remove_if_abandoned(entry.path)
         return [entry.name for entry in entries if not entry.name.startswith(".")]
 
     def _existing_path(self, run_id):
         valid = isinstance(run_id, str) and os.path.basename(run_id) == run_id and not run_id.startswith(".")
         path = os.path.join(self.root, run_id) if valid and run_id else None
-        if path is None or not os.path.isdir(path):
+        if path is None or not (os.path.isdir(path) or os.path.islink(path)):
             raise RunNotFoundError(f"No run with id {run_id!r} in {self.root}.")
         return path
 
@@ -178,11 +212,16 @@ def train_or_reuse(config, store, retrain=False, **train_kwargs):
     Returns:
         (run, reused), where reused is True when the run came from the store without training.
         A stopped training is saved too (run.stopped is True) but is never reused later.
+
+    Raises:
+        StoreNotWritableError: before any training, when the store could not save the run.
     """
     if not retrain:
         stored = store.find(config)
         if stored is not None:
             return stored, True
+    # A store that cannot take the run fails now, not after the training it would throw away.
+    store.check_writable()
     result = train_run(config, **train_kwargs)
     return store.save(result), False
 
@@ -205,12 +244,3 @@ def _fsync_path(path):
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
-
-
-def _remove_if_stale(path):
-    try:
-        age = time.time() - os.stat(path).st_mtime
-    except FileNotFoundError:
-        return
-    if age > STALE_TEMPORARY_SECONDS:
-        shutil.rmtree(path, ignore_errors=True)

@@ -42,7 +42,7 @@ if snapshot is not None and snapshot.state not in train_view.FINAL_STATES:
 
 if snapshot is not None:
     if snapshot.state == "failed":
-        st.error(snapshot.error)
+        st.error(state.visible(snapshot.error))
         train_view.forget_job()
         st.stop()
     if snapshot.run is None:
@@ -56,7 +56,10 @@ if snapshot is not None:
         st.page_link(widgets.DRAW_PAGE, label="Now draw a digit for it", icon=":material/draw:")
         st.stop()
 
-stored = state.get_store().find(config)
+try:
+    stored = state.get_store().find(config)
+except OSError:
+    stored = None  # A store folder that cannot be read: the sidebar already says so.
 if stored is not None:
     st.subheader(f"Run {config.describe()}")
     train_view.run_summary(stored, reused=True)

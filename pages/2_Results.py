@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, glossary, inside_view, results_view, state, widgets
+from dashboard.glossary import tr
 from mnist_core.data import CLASS_NAMES, DatasetUnavailableError
 from mnist_core.runs import MODEL_FILE, RUN_FILE, CorruptRunError, RunNotFoundError
 
@@ -44,14 +45,14 @@ download_column, delete_column = st.columns(2)
 with download_column:
     try:
         files = state.get_store().export(chosen_id)
-    except (RunNotFoundError, CorruptRunError, FileNotFoundError) as error:
-        st.error(f"This run can no longer be read ({error}). Reload the page to refresh the list.")
+    except (RunNotFoundError, CorruptRunError, OSError) as error:
+        st.error(tr(f"This run can no longer be read ({state.visible(error)}). Reload the page to refresh the list.",
+                    f"这个运行已无法读取（{state.visible(error)}）。请刷新页面以更新列表。"))
     else:
         st.download_button("Download the model (.keras)", files[MODEL_FILE], file_name=f"{chosen_id}.keras",
                            mime="application/octet-stream", on_click="ignore", icon=":material/download:")
         st.download_button("Download settings and results (.json)", files[RUN_FILE], file_name=f"{chosen_id}.json",
                            mime="application/json", on_click="ignore", icon=":material/description:")
 with delete_column:
-    confirmed = st.checkbox("Yes, delete this run and its model for good", key=results_view.CONFIRM_DELETE_KEY)
-    st.button("Delete run", type="primary", disabled=not confirmed, icon=":material/delete:", key="results_delete",
-              on_click=results_view.delete_run, args=(chosen_id,))
+    results_view.delete_controls(next(stored for stored in runs if stored.run_id == chosen_id))
+    results_view.teacher_login()

@@ -26,17 +26,22 @@ with canvas_column:
     run = widgets.run_picker("Network", runs, key="draw_run")
     # The canvas' undo and redo toolbar floats just above it, over the right end of this line.
     st.markdown("**Your drawing**")
-    canvas = st_canvas(
-        stroke_width=draw_view.STROKE_WIDTH,
-        stroke_color=draw_view.INK_COLOUR,
-        background_color=draw_view.BACKGROUND_COLOUR,
-        height=draw_view.CANVAS_SIZE,
-        width=draw_view.CANVAS_SIZE,
-        drawing_mode="freedraw",
-        update_streamlit=True,
-        return_image_data=True,
-        key=draw_view.canvas_key(),
-    )
+    try:
+        canvas = st_canvas(
+            stroke_width=draw_view.STROKE_WIDTH,
+            stroke_color=draw_view.INK_COLOUR,
+            background_color=draw_view.BACKGROUND_COLOUR,
+            height=draw_view.CANVAS_SIZE,
+            width=draw_view.CANVAS_SIZE,
+            drawing_mode="freedraw",
+            update_streamlit=True,
+            return_image_data=True,
+            key=draw_view.canvas_key(),
+        )
+    except (AttributeError, TypeError, KeyError):
+        # A state the canvas never sends (a forged message) breaks st_canvas; a fresh canvas replaces it.
+        canvas = None
+        draw_view.clear_canvas()
     st.button("Clear", icon=":material/ink_eraser:", on_click=draw_view.clear_canvas)
     mnist_style = st.toggle(
         "MNIST-style preprocessing", value=True,
@@ -57,12 +62,19 @@ with result_column:
     if model is None:
         st.error(f"Run {run.run_id} cannot be used: {problem}. Pick another network above.")
         st.stop()
-    # Each read of image_data decodes the canvas' PNG again, so it is read once.
-    drawing = canvas.image_data
+    # The canvas' PNG is decoded once, within the size limits of mnist_core.image_files.
+    drawing, problem = draw_view.drawing_pixels(canvas)
+    if problem:
+        st.error(problem)
+        st.stop()
     if drawing is None:
         st.info("Draw a digit on the black canvas to see what the network reads.")
         st.stop()
-    prediction = predict_digit(model, drawing, mnist_style=mnist_style)
+    try:
+        prediction = predict_digit(model, drawing, mnist_style=mnist_style)
+    except ValueError as error:
+        st.error(glossary.tr(f"This drawing cannot be read: {error}", f"无法识别这幅画：{error}"))
+        st.stop()
     if prediction.is_empty:
         st.info(prediction.message)
         st.stop()

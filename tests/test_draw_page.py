@@ -12,6 +12,7 @@ import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from broken_runs import corrupt_weights
 from conftest import REPO_ROOT
 from dashboard import draw_view
 from mnist_core.config import TrainConfig
@@ -236,7 +237,8 @@ def test_a_run_with_a_broken_model_is_shown_as_unavailable(trained_store, mnist_
     for run in RunStore().list():
         shutil.copytree(run.path, tmp_path / os.path.basename(run.path))
     older = sorted(tmp_path.iterdir())[0]
-    (older / MODEL_FILE).write_bytes(b"not a keras file")
+    # Random bytes are skipped by the store's listing now; weights that cannot be read show on loading.
+    corrupt_weights(older / MODEL_FILE)
     monkeypatch.setenv(RUNS_DIR_VARIABLE, str(tmp_path))
     app = run_page(images[SEVEN_INDEX])
     seed_row, broken_row = every_run_rows(app)
@@ -247,7 +249,7 @@ def test_a_run_with_a_broken_model_is_shown_as_unavailable(trained_store, mnist_
 
 def test_a_picked_run_with_a_broken_model_says_so(trained_store, mnist_test_images, tmp_path, monkeypatch):
     shutil.copytree(trained_store.path, tmp_path / trained_store.run_id)
-    (tmp_path / trained_store.run_id / MODEL_FILE).write_bytes(b"not a keras file")
+    corrupt_weights(tmp_path / trained_store.run_id / MODEL_FILE)
     monkeypatch.setenv(RUNS_DIR_VARIABLE, str(tmp_path))
     app = run_page(mnist_test_images[0][SEVEN_INDEX])
     assert any("cannot be used" in error.value for error in app.main.error)

@@ -15,7 +15,7 @@ import types
 import numpy as np
 import pytest
 
-from mnist_core import runs
+from mnist_core import locks, runs
 from mnist_core.config import TrainConfig
 from mnist_core.data import load_dataset
 from mnist_core.runs import CorruptRunError, RunNotFoundError, RunStore, train_or_reuse
@@ -257,12 +257,19 @@ def test_interrupted_save_leaves_no_run(store, trained, monkeypatch):
     assert store.find(TINY_CONFIG) is None
     with pytest.raises(RunNotFoundError):
         store.load(".tmp-0123456789abcdef")
-    assert os.path.isdir(leftover), "a fresh temporary folder may belong to a save in progress"
+    assert not os.path.exists(leftover), "a temporary folder nobody locks was left by a killed process"
 
+    # A save in progress holds a lock on its folder, which keeps it however old it is.
+    in_progress = os.path.join(store.root, ".tmp-fedcba9876543210")
+    os.mkdir(in_progress)
     two_hours_ago = time.time() - 2 * 3600
-    os.utime(leftover, (two_hours_ago, two_hours_ago))
+    os.utime(in_progress, (two_hours_ago, two_hours_ago))
+    with locks.locked(in_progress, blocking=False) as holding:
+        assert holding
+        store.list()
+        assert os.path.isdir(in_progress), "a locked temporary folder belongs to a live save"
     store.list()
-    assert os.listdir(store.root) == [], "a stale temporary folder should be cleaned up"
+    assert os.listdir(store.root) == [], "once its lock is gone the folder is a leftover"
 
     def failing_rename(source, destination):
         raise OSError(5, "Input/output error")
