@@ -127,10 +127,35 @@ def current_job():
 
 
 def start_training(config, retrain):
-    """Submits `config` to the server's job manager and remembers the job for this session."""
-    job = state.get_job_manager().submit(config, owner=state.session_owner(), retrain=retrain)
+    """Submits `config` to the server's job manager and remembers the job for this session.
+
+    Returns None (after saying why) when this session already has the most trainings waiting.
+    """
+    from mnist_core.jobs import QueueFullError
+
+    try:
+        job = state.get_job_manager().submit(config, owner=state.session_owner(), retrain=retrain)
+    except QueueFullError as error:
+        st.error(queue_full_message(error))
+        return None
     st.session_state[_JOB_KEY] = job.job_id
     return job
+
+
+def queue_full_message(error):
+    """Returns the one-line message for a `QueueFullError`, in the chosen language."""
+    return glossary.tr(
+        f"You already have {error.waiting} trainings waiting (at most {error.limit}): wait for one to start, "
+        f"or stop one, then try again.",
+        f"你已有 {error.waiting} 个训练在排队（最多 {error.limit} 个）：请等其中一个开始，或停止一个，然后再试。",
+    )
+
+
+def backend_notice():
+    """Shows one line when trainings cannot run because Ray is missing or unreachable."""
+    problem = state.get_job_manager().backend_error
+    if problem:
+        st.error(glossary.tr(f"Training is unavailable: {problem}", f"暂时无法训练：{problem}"))
 
 
 def forget_job():
@@ -173,8 +198,12 @@ def _live_progress(job_id):
     if snapshot.stopping:
         st.caption("Stopping: finishing the current steps, then testing and saving what was learned…")
     elif st.button("Stop", key=f"stop-{job_id}", help="Stop after the current chunk of steps and keep what was learned."):
-        job.stop()
-        st.toast("Stopping…")
+        if state.get_job_manager().stop(job_id, state.session_owner()):
+            st.toast("Stopping…")
+        else:
+            # Other sessions asked for the same training: it goes on for them, this session leaves it.
+            forget_job()
+            st.rerun()
 
 
 @st.fragment(run_every=HISTORY_SECONDS)
