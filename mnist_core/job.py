@@ -61,6 +61,7 @@ class Job:
         retrain: whether a stored run of the config was deliberately ignored.
         keep_partial: whether a stop before the first whole epoch still stores the run.
         created_at: submission time in seconds since the epoch, like started_at and finished_at.
+        worker: where it trained once it ended, {"node_id": Ray's node id, "pid": ...}, else None.
     """
 
     state = _guarded("_state", "One of QUEUED, RUNNING, DONE, STOPPED and FAILED.")
@@ -73,6 +74,7 @@ class Job:
         self.config, self.owner, self.retrain = config, owner, retrain
         self.keep_partial = keep_partial
         self.created_at = time.time()
+        self.worker = None
         self._manager = manager  # The JobManager that queues the job; None for a reused run.
         self._lock = threading.Lock()
         self._owners = [owner]

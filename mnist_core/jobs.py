@@ -244,7 +244,7 @@ class JobManager:
         from mnist_core.data import DatasetUnavailableError  # Arrives with a worker's error anyway.
 
         try:
-            record, model_bytes = self.trainer.result(handle)
+            record, model_bytes, job.worker = self.trainer.result(handle)
             for event in self.trainer.progress([job.job_id])[job.job_id]:
                 job._on_progress(event)  # The last reports may arrive after the previous round.
             run = None

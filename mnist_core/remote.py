@@ -17,6 +17,8 @@ from mnist_core.config import TrainConfig
 WORKER_MAX_TRAININGS = 50
 # Workers train at a lower OS priority, so the web server on the same machine stays responsive.
 WORKER_NICENESS = 10
+# Threads TensorFlow uses in a worker: one per CPU that Ray reserves for a training.
+TRAINING_THREADS = 1
 _SHARED = {}
 _SHARED_LOCK = threading.Lock()
 
@@ -69,7 +71,7 @@ class RayTrainer:
         return done
 
     def result(self, handle):
-        """Returns (record, model_bytes) of an ended training, or raises what stopped it.
+        """Returns (record, model_bytes, worker) of an ended training, or raises what stopped it.
 
         Raises:
             WorkerLostError: the worker process or its machine died (killed, out of memory).
@@ -114,13 +116,16 @@ class ProgressBoard:
 
 
 def _train_remotely(job_id, config_values, data_dir, download, board):
-    """Trains in a Ray worker; returns (run record without id or time, `.keras` model bytes)."""
+    """Trains in a Ray worker; returns (run record without id or time, `.keras` bytes, worker info).
+
+    The worker info says where it trained: {"node_id": Ray's node id, "pid": the process id}.
+    """
     import ray
 
     from mnist_core.run_record import model_to_bytes, result_to_record
     from mnist_core.train import train_run
 
-    _lower_priority()
+    _prepare_worker()
     stop = [False]
 
     def on_progress(event):
@@ -131,12 +136,13 @@ def _train_remotely(job_id, config_values, data_dir, download, board):
 
     result = train_run(TrainConfig.from_dict(config_values), data_dir=data_dir, on_progress=on_progress,
                        should_stop=lambda: stop[0], download=download)
-    return result_to_record(result, created_at=None), model_to_bytes(result.model)
+    worker = {"node_id": ray.get_runtime_context().get_node_id(), "pid": os.getpid()}
+    return result_to_record(result, created_at=None), model_to_bytes(result.model), worker
 
 
 def _warm_up():
     """Imports TensorFlow and reads MNIST in a fresh worker, so its first training starts at once."""
-    _lower_priority()
+    _prepare_worker()
     from mnist_core import train  # noqa: F401  (the import is the point)
     from mnist_core.data import DatasetUnavailableError, load_dataset
 
@@ -146,11 +152,22 @@ def _warm_up():
         pass  # The training itself will report the missing data to the user.
 
 
-_PRIORITY_LOWERED = []
+_PREPARED = []
 
 
-def _lower_priority():
-    """Lowers this worker process's priority once (workers live on between tasks)."""
-    if not _PRIORITY_LOWERED:
-        os.nice(WORKER_NICENESS)
-        _PRIORITY_LOWERED.append(True)
+def _prepare_worker():
+    """Lowers this worker process's priority and fits TensorFlow to one CPU, once per process.
+
+    Ray gives each training one CPU, but TensorFlow would spread every training over all cores:
+    two trainings on two CPUs then fight over both cores, and a node added to a cluster on the
+    same machine gained nothing. Workers live on between tasks, so this runs once.
+    """
+    if _PREPARED:
+        return
+    os.nice(WORKER_NICENESS)
+    import tensorflow as tf
+
+    # Must happen before TensorFlow runs its first operation in this process.
+    tf.config.threading.set_intra_op_parallelism_threads(TRAINING_THREADS)
+    tf.config.threading.set_inter_op_parallelism_threads(TRAINING_THREADS)
+    _PREPARED.append(True)
