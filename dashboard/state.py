@@ -8,26 +8,13 @@ import os
 import uuid
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import script_runner
 
 from dashboard.glossary import tr
 from mnist_core.data import load_dataset, resolve_data_dir
 from mnist_core.runs import CorruptRunError, RunNotFoundError, RunStore, StoreNotWritableError
 
 
-def _keep_keras_state_between_reruns():
-    """Stops Streamlit from calling keras.backend.clear_session() after every script run.
-
-    Streamlit 1.67 does so whenever keras is imported. Here trainings run on background threads
-    across reruns, and that reset (a full garbage collection and a cleared kernel cache, twice a
-    second per watching tab) took most of the server's time and reset Keras' global state under
-    the running trainings.
-    """
-    script_runner._clean_problem_modules = lambda: None
-
-
-_keep_keras_state_between_reruns()
-# How many trainings may run at once on this server; others wait in a visible queue.
+# How many trainings may run at once on this server's own Ray instance; others wait in a visible queue.
 MAX_CONCURRENT_TRAININGS = int(os.environ.get("MNIST_MAX_TRAININGS", "2"))
 _ACTIVE_RUN_KEY = "active_run_id"
 
@@ -40,10 +27,15 @@ def get_store():
 
 @st.cache_resource
 def get_job_manager():
-    """Returns the server-wide background training manager."""
+    """Returns the server-wide training manager; it trains in Ray workers (see mnist_core.cluster)."""
+    from mnist_core.cluster import configured_address
     from mnist_core.jobs import JobManager
+    from mnist_core.remote import RayTrainer
 
-    return JobManager(get_store(), max_concurrent=MAX_CONCURRENT_TRAININGS)
+    address = configured_address()
+    trainer = RayTrainer(address, num_cpus=MAX_CONCURRENT_TRAININGS)
+    # A cluster runs as many trainings at once as it has CPUs; the server's own Ray, its setting.
+    return JobManager(get_store(), max_concurrent=None if address else MAX_CONCURRENT_TRAININGS, trainer=trainer)
 
 
 def session_owner():

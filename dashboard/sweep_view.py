@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, glossary, state, train_view
 from mnist_core.sweep import sweep_table
 
 _SWEEP_KEY = "sweep"
@@ -11,8 +11,17 @@ _SWEEP_KEY = "sweep"
 def start_sweep(field, configs):
     """Submits every config of the sweep; stored ones come back at once instead of training."""
     state.stop_unless_store_writable()
+    from mnist_core.jobs import QueueFullError
+
     manager = state.get_job_manager()
-    jobs = [manager.submit(config, owner=state.session_owner()) for config in configs]
+    jobs = []
+    for config in configs:
+        try:
+            jobs.append(manager.submit(config, owner=state.session_owner()))
+        except QueueFullError as error:
+            st.error(glossary.tr(f"Only the first {len(jobs)} values were queued. ", f"只排入了前 {len(jobs)} 个取值。")
+                     + train_view.queue_full_message(error))
+            break
     st.session_state[_SWEEP_KEY] = {"field": field, "job_ids": [job.job_id for job in jobs]}
 
 

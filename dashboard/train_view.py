@@ -129,12 +129,35 @@ def current_job():
 def start_training(config, retrain):
     """Submits `config` to the server's job manager and remembers the job for this session.
 
+    Returns None (after saying why) when this session already has the most trainings waiting.
     When the run store could not keep the result it says so and stops the page instead.
     """
+    from mnist_core.jobs import QueueFullError
+
     state.stop_unless_store_writable()
-    job = state.get_job_manager().submit(config, owner=state.session_owner(), retrain=retrain)
+    try:
+        job = state.get_job_manager().submit(config, owner=state.session_owner(), retrain=retrain)
+    except QueueFullError as error:
+        st.error(queue_full_message(error))
+        return None
     st.session_state[_JOB_KEY] = job.job_id
     return job
+
+
+def queue_full_message(error):
+    """Returns the one-line message for a `QueueFullError`, in the chosen language."""
+    return glossary.tr(
+        f"You already have {error.waiting} trainings waiting (at most {error.limit}): wait for one to start, "
+        f"or stop one, then try again.",
+        f"你已有 {error.waiting} 个训练在排队（最多 {error.limit} 个）：请等其中一个开始，或停止一个，然后再试。",
+    )
+
+
+def backend_notice():
+    """Shows one line when trainings cannot run because Ray is missing or unreachable."""
+    problem = state.get_job_manager().backend_error
+    if problem:
+        st.error(glossary.tr(f"Training is unavailable: {problem}", f"暂时无法训练：{problem}"))
 
 
 def forget_job():
@@ -181,8 +204,12 @@ def _live_progress(job_id):
         st.caption(glossary.tr("Another student started this same training; you are watching it with them.",
                                "另一位学生启动了同样的训练，你正在和他们一起观看。"))
     elif st.button("Stop", key=f"stop-{job_id}", help="Stop after the current chunk of steps and keep what was learned."):
-        job.stop()
-        st.toast("Stopping…")
+        if state.get_job_manager().stop(job_id, state.session_owner()):
+            st.toast("Stopping…")
+        else:
+            # Other sessions asked for the same training: it goes on for them, this session leaves it.
+            forget_job()
+            st.rerun()
 
 
 @st.fragment(run_every=HISTORY_SECONDS)

@@ -25,6 +25,9 @@ VALIDATION_FRACTION_RANGE = (0.01, 0.5)
 SEED_RANGE = (0, 2**31 - 1)
 # Settings whose default None means "not used"; they stay out of `to_dict()` and `key()` when unset.
 _OPTIONAL_FIELDS = ("train_examples",)
+# Per-epoch figures a training records; "epoch_fraction" is 1.0 for a whole epoch and less for the
+# part of an epoch a stop cut short. Kept here, free of TensorFlow, for the web server's job records.
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds", "epoch_fraction")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,63 +1,123 @@
-"""The job manager: background trainings that outlive page reruns, queued fairly between users."""
+"""The job manager: trainings queued fairly between users and run in Ray workers, never in the server."""
 
 import collections
 import logging
+import os
 import threading
+import time
 
-from mnist_core.data import DatasetUnavailableError
 # The job record and its states are re-exported, so imports from jobs keep working.
 from mnist_core.job import DONE, FAILED, FINAL_STATES, QUEUED, RUNNING, STOPPED, Job, JobSnapshot
-from mnist_core.train import train_run
+from mnist_core.remote import RayTrainer, WorkerLostError
 
 # Finished jobs beyond this many are forgotten, oldest first; their runs stay in the store.
 FINISHED_JOBS_KEPT = 50
+# One owner may have at most this many jobs waiting, so a 300-value sweep or endless Retrain
+# clicks cannot fill the queue; $MNIST_MAX_QUEUED_PER_OWNER overrides it.
+MAX_QUEUED_PER_OWNER = int(os.environ.get("MNIST_MAX_QUEUED_PER_OWNER", "8"))
+# How often the manager's thread relays progress and looks for finished trainings.
+POLL_SECONDS = 0.2
+# Attempts to find a stored run while no other save interleaves; see `submit`.
+_FIND_ATTEMPTS = 3
 
 _logger = logging.getLogger(__name__)
 
 
-class JobManager:
-    """Runs submitted trainings on `max_concurrent` daemon worker threads; one per server.
+class QueueFullError(RuntimeError):
+    """Raised when an owner already has the maximum number of jobs waiting.
 
-    Waiting jobs start in rounds: a job waits behind every job whose owner has fewer jobs running
-    or queued ahead of it, so one student submitting many configs cannot fill the machine.
+    Attributes:
+        waiting: how many jobs the owner has waiting.
+        limit: the most one owner may have waiting.
     """
 
-    def __init__(self, store, max_concurrent=2, data_dir=None, max_finished=FINISHED_JOBS_KEPT, download=True):
-        if isinstance(max_concurrent, bool) or not isinstance(max_concurrent, int) or max_concurrent < 1:
-            raise ValueError(f"max_concurrent must be a whole number of at least 1, got {max_concurrent!r}.")
+    def __init__(self, waiting, limit):
+        super().__init__(f"You already have {waiting} trainings waiting (at most {limit}); "
+                         f"wait for one to start or stop one, then try again.")
+        self.waiting, self.limit = waiting, limit
+
+
+class JobManager:
+    """Runs submitted trainings in Ray workers, one per CPU of the Ray cluster; one per server.
+
+    `max_concurrent` caps the trainings at once below the cluster's CPUs (None: no cap).
+
+    Waiting jobs start in rounds: a job waits behind every job whose owner has fewer jobs running
+    or queued ahead of it, so one student submitting many configs cannot fill the machine. A single
+    thread of the manager starts jobs, relays their progress and stores their results; pages only
+    read the jobs' own records, so they never wait for Ray.
+    """
+
+    def __init__(self, store, max_concurrent=2, data_dir=None, max_finished=FINISHED_JOBS_KEPT, download=True,
+                 trainer=None, max_queued_per_owner=MAX_QUEUED_PER_OWNER):
+        if max_concurrent is not None and (
+            isinstance(max_concurrent, bool) or not isinstance(max_concurrent, int) or max_concurrent < 1
+        ):
+            raise ValueError(f"max_concurrent must be None or a whole number of at least 1, got {max_concurrent!r}.")
         self.store, self.max_concurrent, self.data_dir = store, max_concurrent, data_dir
-        self._max_finished, self._download = max_finished, download
-        # One condition guards every field below; idle workers wait on it for a queued job.
+        self._max_finished, self._download, self._max_queued = max_finished, download, max_queued_per_owner
+        self.trainer = trainer or RayTrainer(num_cpus=max_concurrent or 2)
+        # One condition guards every field below; the manager's thread waits on it for work.
         self._changed = threading.Condition()
         self._jobs = {}  # Every remembered job by id, in submission order.
-        self._queued, self._running = [], []  # The queue stays in submission order.
+        self._queued, self._running = [], {}  # The queue stays in submission order; running: job → handle.
         self._sharable = {}  # Config key to the queued or running job that a plain resubmit joins.
-        for _ in range(max_concurrent):
-            threading.Thread(target=self._work, daemon=True).start()
+        self._saves = 0  # Runs this manager has saved, so `submit` sees a save that raced its search.
+        self._connected, self.backend_error = False, None
+        threading.Thread(target=self._work, daemon=True, name="job-manager").start()
 
-    def submit(self, config, owner, retrain=False):
+    def submit(self, config, owner, retrain=False, keep_partial=False):
         """Returns the job that gives `owner` a run of `config`.
 
         Without `retrain`, an identical queued or running job is shared, and a stored finished run
-        comes back at once as a done job with `reused=True`; otherwise a new job is queued.
+        comes back at once as a done job with `reused=True`; otherwise a new job is queued. A stop
+        before the first whole epoch stores nothing unless `keep_partial`.
+
+        Raises:
+            QueueFullError: when `owner` already has `max_queued_per_owner` jobs waiting.
+        """
+        for attempt in range(_FIND_ATTEMPTS):
+            with self._changed:
+                shared = self._join_shared(config, owner, retrain, keep_partial)
+                if shared is not None:
+                    return shared
+                saves_seen = self._saves
+            # The store is searched without the lock, so no page waits for the disk.
+            stored = None if retrain else self.store.find(config)
+            with self._changed:
+                # A run saved meanwhile might be this config's; search again rather than train it twice.
+                if self._saves != saves_seen and attempt + 1 < _FIND_ATTEMPTS:
+                    continue
+                shared = self._join_shared(config, owner, retrain, keep_partial)
+                if shared is not None:
+                    return shared
+                if stored is not None:
+                    return self._remember(Job(config, owner, stored_run=stored))
+                return self._enqueue(Job(config, owner, retrain, manager=self, keep_partial=keep_partial))
+
+    def stop(self, job_id, owner):
+        """Detaches `owner` from job `job_id`; the training stops once no owner is left.
+
+        A queued job with no owner left ends at once with no run; a running one ends within about a
+        second, storing what it learned (see `submit` for runs shorter than one epoch).
+
+        Returns:
+            True when the training itself is stopping or stopped, False when others still want it.
         """
         with self._changed:
-            shared = None if retrain else self._sharable.get(config.key())
-            if shared is not None and not shared._stop_event.is_set():
-                shared._add_owner(owner)
-                return shared
-            # Searching under the lock means a job saving right now is either still sharable above
-            # or already found here, so no plain resubmit trains the same config twice.
-            stored = None if retrain else self.store.find(config)
-            if stored is not None:
-                return self._remember(Job(config, owner, stored_run=stored))
-            job = Job(config, owner, retrain, manager=self)
-            if not retrain:
-                self._sharable[config.key()] = job
-            self._queued.append(job)
-            self._remember(job)
-            self._changed.notify()
-            return job
+            job = self._jobs.get(job_id)
+            if job is None or owner not in job.owners:
+                return False
+            if not job._remove_owner(owner):
+                return False
+            if self._sharable.get(job.config.key()) is job:
+                del self._sharable[job.config.key()]
+            if job in self._queued:
+                self._queued.remove(job)
+                job._finish(STOPPED)
+                self._trim()
+            self._changed.notify_all()
+            return True
 
     def get(self, job_id):
         """Returns the remembered job `job_id`, or None."""
@@ -72,60 +132,148 @@ class JobManager:
     def active_jobs(self):
         """Returns the running jobs, then the queued ones in the order they will start."""
         with self._changed:
-            return self._running + self._queue_order()
+            return list(self._running) + self._queue_order()
 
     def queue_length(self):
         """Returns the number of jobs waiting for a worker."""
         with self._changed:
             return len(self._queued)
 
+    def _join_shared(self, config, owner, retrain, keep_partial):
+        shared = None if retrain else self._sharable.get(config.key())
+        if shared is not None:
+            shared._add_owner(owner, keep_partial)
+        return shared
+
+    def _enqueue(self, job):
+        waiting = sum(queued.owner == job.owner for queued in self._queued)
+        if waiting >= self._max_queued:
+            raise QueueFullError(waiting, self._max_queued)
+        if not job.retrain:
+            self._sharable[job.config.key()] = job
+        self._queued.append(job)
+        self._changed.notify_all()
+        return self._remember(job)
+
     def _work(self):
-        """Trains one job after another, for as long as the process lives."""
+        """The manager's thread: connects, starts jobs, relays progress, stores results."""
+        self._connect()  # At once, so workers are warm before the first Train click.
         while True:
-            job = self._next_job()
+            with self._changed:
+                self._changed.wait_for(lambda: self._queued or self._running)
             try:
-                self._train(job)
-            finally:
-                self._release(job)
+                if self._connect():
+                    self._start_jobs()
+                    self._relay_progress()
+                    self._collect_results()
+            except Exception:  # The thread must outlive any Ray hiccup; the next round retries.
+                _logger.exception("The job manager's round failed; retrying.")
+            time.sleep(POLL_SECONDS)
 
-    def _train(self, job):
+    def _connect(self):
+        """Connects to Ray once; on failure, fails the waiting jobs with a message naming the address."""
+        if self._connected:
+            return True
         try:
-            result = train_run(
-                job.config, data_dir=self.data_dir, on_progress=job._on_progress,
-                should_stop=job._stop_event.is_set, download=self._download,
-            )
-            run = self.store.save(result)
-        except DatasetUnavailableError as error:
-            job._finish(FAILED, error=_first_line(error) or "The dataset is not available.")
-        except Exception as error:  # A worker must survive any failure and hand its message to the page.
-            _logger.exception("Training job %s (%s) failed.", job.job_id, job.config.describe())
-            detail = _first_line(error)
-            message = f"Training failed: {type(error).__name__}" + (f": {detail}" if detail else "")
-            job._finish(FAILED, error=message)
-        else:
-            job._finish(STOPPED if run.stopped else DONE, run=run)
+            self.trainer.connect()
+        except Exception as error:  # RayUnavailableError, or whatever else Ray raised on the way.
+            self.backend_error = str(error).splitlines()[0] if str(error).strip() else type(error).__name__
+            _logger.error("Trainings cannot run: %s", self.backend_error)
+            with self._changed:
+                failed, self._queued = self._queued, []
+                for job in failed:
+                    self._forget_sharable(job)
+                    job._finish(FAILED, error=self.backend_error)
+            return False
+        self._connected, self.backend_error = True, None
+        return True
 
-    def _next_job(self):
-        """Waits for a queued job, marks it running and returns it."""
-        with self._changed:
-            while True:
-                self._changed.wait_for(lambda: self._queued)
+    def _start_jobs(self):
+        capacity = min(self.trainer.capacity(), self.max_concurrent or float("inf"))
+        while True:
+            with self._changed:
+                if len(self._running) >= capacity or not self._queued:
+                    return
                 job = self._queue_order()[0]
                 self._queued.remove(job)
-                # A job stopped while queued stays listed until its stop() releases it; skip it.
-                if job._start():
-                    self._running.append(job)
-                    return job
+                if not job._start():
+                    continue
+                self._running[job] = None
+            # Outside the lock: a Ray call may take a moment, and pages must not wait for it.
+            try:
+                handle = self.trainer.start(job.job_id, job.config, self._data_dir(), self._download)
+            except Exception as error:  # Ray refused the task; say so for this job and go on.
+                _logger.exception("Could not start training job %s.", job.job_id)
+                job._finish(FAILED, error=f"Training could not start: {_first_line(error) or type(error).__name__}")
+                self._release(job)
+                continue
+            with self._changed:
+                self._running[job] = handle
+
+    def _data_dir(self):
+        # An embedded Ray's workers share this machine, so they read the data folder the server reads
+        # now; a cluster's workers use their own TFDS_DATA_DIR unless one was given explicitly.
+        if self.data_dir or self.trainer.address:
+            return self.data_dir
+        return os.environ.get("TFDS_DATA_DIR")
+
+    def _relay_progress(self):
+        with self._changed:
+            running = dict(self._running)
+        for job_id, events in self.trainer.progress(job.job_id for job in running).items():
+            job = next(job for job in running if job.job_id == job_id)
+            for event in events:
+                job._on_progress(event)
+        for job in running:
+            if job.stop_requested:
+                self.trainer.request_stop(job.job_id)
+
+    def _collect_results(self):
+        with self._changed:
+            handles = {handle: job for job, handle in self._running.items() if handle is not None}
+        for handle in self.trainer.ready(list(handles)) if handles else []:
+            job = handles[handle]
+            try:
+                self._finish(job, handle)
+            finally:
+                self.trainer.forget(job.job_id)
+                self._release(job)
+
+    def _finish(self, job, handle):
+        """Stores the result of the ended training `job`, or records why it failed."""
+        from mnist_core.data import DatasetUnavailableError  # Arrives with a worker's error anyway.
+
+        try:
+            record, model_bytes, job.worker = self.trainer.result(handle)
+            for event in self.trainer.progress([job.job_id])[job.job_id]:
+                job._on_progress(event)  # The last reports may arrive after the previous round.
+            run = None
+            if not record["stopped"] or job.keep_partial or 1.0 in record["history"]["epoch_fraction"]:
+                run = self.store.save_serialized(record, model_bytes, owner=job.owner)
+        except DatasetUnavailableError as error:
+            job._finish(FAILED, error=_first_line(error) or "The dataset is not available.")
+        except WorkerLostError as error:
+            _logger.error("Training job %s (%s) failed: %s.", job.job_id, job.config.describe(), error)
+            job._finish(FAILED, error=f"Training failed: {error}; nothing was saved. Press Train to try again.")
+        except Exception as error:  # The manager must survive any failure and hand its message to the page.
+            _logger.exception("Training job %s (%s) failed.", job.job_id, job.config.describe())
+            detail = _first_line(error)
+            job._finish(FAILED, error=f"Training failed: {type(error).__name__}" + (f": {detail}" if detail else ""))
+        else:
+            job._finish(STOPPED if record["stopped"] else DONE, run=run)
 
     def _release(self, job):
-        """Forgets a job that a worker has finished with, running or stopped while queued."""
+        """Forgets a running job whose training has ended."""
         with self._changed:
-            for waiting in (self._running, self._queued):
-                if job in waiting:
-                    waiting.remove(job)
-            if self._sharable.get(job.config.key()) is job:
-                del self._sharable[job.config.key()]
+            self._running.pop(job, None)
+            self._forget_sharable(job)
+            if job.state == DONE:
+                self._saves += 1
             self._trim()
+
+    def _forget_sharable(self, job):
+        if self._sharable.get(job.config.key()) is job:
+            del self._sharable[job.config.key()]
 
     def _remember(self, job):
         self._jobs[job.job_id] = job

@@ -10,8 +10,8 @@ _OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}
 def build_mlp(config):
     """Returns the compiled network: Flatten → hidden Dense layers → Dense(10, softmax).
 
-    Every random initialiser and dropout layer gets its own seed derived from `config.seed`, so
-    the same config gives the same network even when other trainings run in other threads.
+    Initial weights and dropout draw from Keras' global random state: `train_run` seeds it from
+    `config.seed` first, and each training owns its process, so the same config gives the same run.
     """
     import keras
     from keras import layers
@@ -19,25 +19,11 @@ def build_mlp(config):
     model_layers = [keras.Input(shape=IMAGE_SHAPE, name="image"), layers.Flatten(name="flatten")]
     for index in range(config.hidden_layers):
         model_layers.append(
-            layers.Dense(
-                config.hidden_size,
-                activation=config.activation,
-                kernel_initializer=keras.initializers.GlorotUniform(seed=_layer_seed(config.seed, index)),
-                name=f"hidden_{index + 1}",
-            )
+            layers.Dense(config.hidden_size, activation=config.activation, name=f"hidden_{index + 1}")
         )
         if config.dropout > 0:
-            model_layers.append(
-                layers.Dropout(config.dropout, seed=_layer_seed(config.seed, 50 + index), name=f"dropout_{index + 1}")
-            )
-    model_layers.append(
-        layers.Dense(
-            NUM_CLASSES,
-            activation="softmax",
-            kernel_initializer=keras.initializers.GlorotUniform(seed=_layer_seed(config.seed, 99)),
-            name="output",
-        )
-    )
+            model_layers.append(layers.Dropout(config.dropout, name=f"dropout_{index + 1}"))
+    model_layers.append(layers.Dense(NUM_CLASSES, activation="softmax", name="output"))
     model = keras.Sequential(model_layers, name="mlp")
     model.compile(
         optimizer=getattr(keras.optimizers, _OPTIMIZERS[config.optimizer])(learning_rate=config.learning_rate),
@@ -53,7 +39,3 @@ def count_parameters(config):
     sizes = [inputs] + [config.hidden_size] * config.hidden_layers + [NUM_CLASSES]
     return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
 
-
-def _layer_seed(seed, layer_index):
-    """Returns a distinct seed for each layer that stays within a 32-bit integer."""
-    return (seed * 101 + layer_index) % (2**31 - 1)

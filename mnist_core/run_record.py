@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import platform
+import tempfile
 import zipfile
 
 import numpy as np
@@ -112,6 +113,22 @@ def _first_line(error):
 
 def result_to_record(result, created_at, owner=None):
     """Returns the run.json dict of a `TrainResult` saved at `created_at` (UTC ISO 8601), run_id unset."""
+
+
+def model_to_bytes(model):
+    """Returns the `.keras` file of `model` as bytes, so a run can travel from a worker to the store."""
+    with tempfile.TemporaryDirectory(prefix="mnist-model-") as folder:
+        path = os.path.join(folder, MODEL_FILE)
+        model.save(path)
+        with open(path, "rb") as file:
+            return file.read()
+
+
+def result_to_record(result, created_at, owner=None):
+    """Returns the run.json dict of a `TrainResult` saved at `created_at` (UTC ISO 8601), run_id unset.
+
+    `created_at` may be None when the store that saves the record stamps the time itself.
+    """
     evaluation = result.evaluation
     probabilities = np.asarray(evaluation.misclassified_probabilities, dtype=np.float64)
     return {

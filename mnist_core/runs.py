@@ -20,6 +20,7 @@ from mnist_core.run_record import (
     SUPPORTED_FORMAT_VERSIONS,
     CorruptRunError,
     Run,
+    model_to_bytes,
     read_run,
     record_to_run,
     result_to_record,
@@ -64,19 +65,25 @@ class RunStore:
         self.warnings = []
 
     def save(self, result, owner=None):
-        """Stores a `TrainResult` (finished or stopped) and returns it as a `Run`.
+        """Stores a `TrainResult` (finished or stopped) of this process and returns it as a `Run`."""
+        return self.save_serialized(result_to_record(result, created_at=None), model_to_bytes(result.model), owner)
 
-        Everything is written and flushed in a hidden temporary folder that is then renamed to the
-        run id, so a process killed at any moment leaves either a complete run or a hidden folder.
-        `owner` is the browser session that trained it (None from the command line).
+    def save_serialized(self, record, model_bytes, owner=None):
+        """Stores a run handed over as data (its run.json dict and `.keras` bytes); returns the `Run`.
+
+        This is how runs trained in other processes or machines arrive. The store stamps the save
+        time and the run id. Everything is written and flushed in a hidden temporary folder that is
+        then renamed to the run id, so a process killed at any moment leaves either a complete run
+        or a hidden folder.
         """
+        record = dict(record)
+        if owner is not None:
+            record["owner"] = owner
         os.makedirs(self.root, exist_ok=True)
         with locked_temporary_folder(self.root, TEMPORARY_PREFIX) as temporary:
-            result.model.save(os.path.join(temporary, MODEL_FILE))
-            _fsync_path(os.path.join(temporary, MODEL_FILE))
+            _write_bytes(os.path.join(temporary, MODEL_FILE), model_bytes)
             # The store stamps the save time here, where the run id that embeds it is chosen too.
-            created_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds")
-            record = result_to_record(result, created_at, owner)
+            record["created_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds")
             run_path = self._publish(temporary, record)
         return record_to_run(record, run_path)
 
@@ -233,6 +240,13 @@ def _recency(run):
 def _write_json(path, record):
     with open(path, "w", encoding="utf-8") as file:
         json.dump(record, file, separators=(",", ":"))
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def _write_bytes(path, data):
+    with open(path, "wb") as file:
+        file.write(data)
         file.flush()
         os.fsync(file.fileno())
 

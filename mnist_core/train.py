@@ -15,7 +15,6 @@ from mnist_core.model import build_mlp
 
 # Progress is reported this many times per epoch, which moves a progress bar smoothly.
 CHUNKS_PER_EPOCH = 10
-# HISTORY_KEYS (imported above) names the lists of a history; job.py and tests import it from here.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +88,8 @@ def train_run(config, data_dir=None, on_progress=None, should_stop=None, downloa
     dataset = load_dataset(config.dataset, data_dir, download)
     split = split_train_validation(dataset, config.validation_fraction, config.seed, config.train_examples)
     loaded = time.perf_counter()
+    # Seeds Python's, NumPy's and Keras' global random state, which initial weights and dropout use.
+    keras.utils.set_random_seed(config.seed)
     model = build_mlp(config)
     # One compiled inference function serves validation and test, so it compiles once.
     predict_probabilities = make_inference_function(model)
@@ -105,7 +106,10 @@ def train_run(config, data_dir=None, on_progress=None, should_stop=None, downloa
 
 
 def _fit(model, split, config, predict_probabilities, on_progress, should_stop):
-    train_steps = _make_train_steps(model, split, config.batch_size)
+    train_steps = _make_train_steps(model, config.batch_size)
+    # The arrays go in as arguments, not as constants the compiled function captures: captured
+    # constants lived as long as the traced graph, which kept every earlier training's images in memory.
+    images, labels = tf.constant(split.train_images), tf.constant(split.train_labels)
     steps_per_epoch = math.ceil(len(split.train_labels) / config.batch_size)
     chunk = math.ceil(steps_per_epoch / CHUNKS_PER_EPOCH)
     shuffler = np.random.default_rng(config.seed + 1)
@@ -117,7 +121,7 @@ def _fit(model, split, config, predict_probabilities, on_progress, should_stop):
         stopped = False
         for first_step in range(0, steps_per_epoch, chunk):
             last_step = min(first_step + chunk, steps_per_epoch)
-            sums = train_steps(order, tf.constant(first_step), tf.constant(last_step))
+            sums = train_steps(images, labels, order, tf.constant(first_step), tf.constant(last_step))
             loss_sum, correct, seen = (total + float(part) for total, part in zip((loss_sum, correct, seen), sums))
             logs = {"loss": loss_sum / seen, "accuracy": correct / seen}
             on_progress(ProgressEvent("step", epoch, config.epochs, last_step, steps_per_epoch, logs))
@@ -135,19 +139,17 @@ def _fit(model, split, config, predict_probabilities, on_progress, should_stop):
     return history, False
 
 
-def _make_train_steps(model, split, batch_size):
+def _make_train_steps(model, batch_size):
     """Returns one XLA-compiled function that runs a range of gradient steps of an epoch.
 
     Running many steps per call, on images already in memory, removes the per-step Python and
     input-pipeline overhead that dominates the seed notebook's training time.
     """
-    images = tf.constant(split.train_images)
-    labels = tf.constant(split.train_labels)
     optimizer = model.optimizer
     optimizer.build(model.trainable_variables)
 
     @tf.function(jit_compile=True)
-    def train_steps(order, first_step, last_step):
+    def train_steps(images, labels, order, first_step, last_step):
         def one_step(step, loss_sum, correct, seen):
             index = tf.slice(order, [step * batch_size], [batch_size])
             # Padding entries (-1) fill the last short batch; they get zero weight.

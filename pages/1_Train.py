@@ -30,6 +30,7 @@ st.markdown(
 if not is_prepared(config.dataset):
     st.info(f"{config.dataset} is not stored locally yet: the first training downloads it (needs internet).")
 
+train_view.backend_notice()
 if train or retrain:
     train_view.start_training(config, retrain=retrain)
 
@@ -46,8 +47,9 @@ if snapshot is not None:
         train_view.forget_job()
         st.stop()
     if snapshot.run is None:
-        # A job stopped while it waited in the queue never started, so it has no run to show.
-        st.info("The training was stopped before it left the queue, so nothing was trained.")
+        # A job stopped in the queue, or before its first whole epoch, leaves no run to show.
+        st.info(glossary.tr("The training was stopped before it finished one epoch, so nothing was stored.",
+                            "训练在完成第一轮之前就被停止了，因此没有保存任何结果。"))
         st.stop()
     state.set_active_run(snapshot.run.run_id)
     if job.config == config:

@@ -1,4 +1,4 @@
-"""Shared fixtures: the offline tfds folder and one tiny trained run reused across test modules."""
+"""Shared fixtures: the offline tfds folder, one tiny trained run and the Ray instance trainings use."""
 
 import os
 import pathlib
@@ -35,24 +35,20 @@ def tiny_result(data_dir):
     return train_run(TrainConfig(hidden_size=16, hidden_layers=1, epochs=1), data_dir=data_dir)
 
 
-_EXIT_STATUS = {}
+@pytest.fixture(scope="session")
+def ray_instance():
+    """One embedded Ray instance (2 CPUs, bound to 127.0.0.1) shared by every test that trains.
+
+    It is the same instance the dashboard starts for itself, so the pages' trainings run in Ray
+    workers in tests too; it is shut down when the session ends.
+    """
+    from mnist_core import cluster
+
+    ray = cluster.connect(None, num_cpus=2)
+    yield ray
+    ray.shutdown()
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """Remembers pytest's exit status for `pytest_unconfigure`."""
-    _EXIT_STATUS["status"] = int(exitstatus)
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config):
-    """Ends the process with pytest's own status once everything has been reported.
-
-    Background trainings run on daemon threads inside TensorFlow's C++ code; when the interpreter
-    shuts down under them, glibc aborts the process ("FATAL: exception not rethrown") and turns a
-    green run into exit status 134. Skipping the interpreter's shutdown avoids that.
-    """
+    """Removes the session's decoded-array cache."""
     shutil.rmtree(CACHE_DIR, ignore_errors=True)
-    if "status" in _EXIT_STATUS:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(_EXIT_STATUS["status"])

@@ -27,3 +27,17 @@ def test_importing_mnist_core_does_not_import_streamlit():
     assert set(names.split()) == {f"mnist_core.{stem}" for stem in on_disk}
     assert {"mnist_core.config", "mnist_core.train", "mnist_core.cli"} <= set(names.split())
     assert streamlit_imported == "False"
+
+
+def test_the_job_manager_imports_neither_tensorflow_nor_ray():
+    # The web server imports the job manager; TensorFlow belongs in the Ray workers, and Ray is
+    # imported only when the manager connects, so a missing Ray becomes a message, not a crash.
+    code = (
+        "import sys\n"
+        "import mnist_core.jobs, mnist_core.job, mnist_core.remote, mnist_core.cluster\n"
+        "print(sorted(name for name in ('tensorflow', 'keras', 'ray', 'mnist_core.train') if name in sys.modules))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True
+    )
+    assert completed.stdout.strip().splitlines()[-1] == "[]"

@@ -1,8 +1,12 @@
 """AppTest test of the Sweep page: a small sweep trains, plots, and comes back from the store."""
 
+import pytest
+
 from app_helpers import open_page, rerun_until, use_fresh_store
 
 SWEEP_PAGE = "pages/4_Sweep.py"
+# The pages train in Ray workers, as on a real server.
+pytestmark = pytest.mark.usefixtures("ray_instance")
 
 
 def run_sweep(app):

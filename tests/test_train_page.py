@@ -9,6 +9,8 @@ from streamlit.testing.v1 import AppTest
 from app_helpers import open_page, rerun_until, texts, use_fresh_store
 
 TRAIN_PAGE = "pages/1_Train.py"
+# The pages train in Ray workers, as on a real server.
+pytestmark = pytest.mark.usefixtures("ray_instance")
 
 
 @pytest.fixture
