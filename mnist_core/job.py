@@ -9,6 +9,7 @@ from mnist_core.train import HISTORY_KEYS
 
 QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
 FINAL_STATES = (DONE, STOPPED, FAILED)
+STEP_HISTORY_KEYS = ("position", "loss", "accuracy")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +32,9 @@ class JobSnapshot:
     queue_position: int  # 1 for the next job to start, 2 for the one after; 0 when not queued.
     elapsed: float  # Seconds since training started (until it ended); 0 before the start.
     stopping: bool  # True when a stop was asked for and training has not ended yet.
+    # Equal-length lists "position" (epochs done, e.g. 0.1), "loss" and "accuracy": one entry per
+    # "step" progress event, so curves can grow within an epoch.
+    step_history: dict = dataclasses.field(default_factory=dict)
 
 
 def _guarded(name, doc):
@@ -68,6 +72,7 @@ class Job:
         self._owners = [owner]
         self._state, self._started_at, self._finished_at = QUEUED, None, None
         self._event, self._history = None, {key: [] for key in HISTORY_KEYS}
+        self._step_history = {key: [] for key in STEP_HISTORY_KEYS}
         self._run, self._error, self._reused = None, None, False
         if stored_run is not None:
             # A run found in the store leaves nothing to train, so the job is done from the start.
@@ -110,6 +115,7 @@ class Job:
                 queue_position=position if state == QUEUED else 0,
                 elapsed=(self._finished_at or time.time()) - self._started_at if self._started_at else 0.0,
                 stopping=state == RUNNING and self._stop_event.is_set(),
+                step_history={key: list(values) for key, values in self._step_history.items()},
             )
 
     def _on_progress(self, event):
@@ -119,6 +125,10 @@ class Job:
             if event.kind == "epoch":
                 for key in HISTORY_KEYS:
                     self._history[key].append(event.logs[key])
+            elif event.kind == "step":
+                self._step_history["position"].append(event.epoch - 1 + event.step / event.steps_per_epoch)
+                self._step_history["loss"].append(event.logs["loss"])
+                self._step_history["accuracy"].append(event.logs["accuracy"])
 
     def _start(self):
         """Moves a queued job to running; returns False when it was stopped first."""

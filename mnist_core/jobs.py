@@ -35,11 +35,12 @@ class JobManager:
         for _ in range(max_concurrent):
             threading.Thread(target=self._work, daemon=True).start()
 
-    def submit(self, config, owner, retrain=False):
+    def submit(self, config, owner, retrain=False, keep_partial=False):
         """Returns the job that gives `owner` a run of `config`.
 
         Without `retrain`, an identical queued or running job is shared, and a stored finished run
-        comes back at once as a done job with `reused=True`; otherwise a new job is queued.
+        comes back at once as a done job with `reused=True`; otherwise a new job is queued. A run
+        stopped before its first full epoch is stored only with `keep_partial`.
         """
         with self._changed:
             shared = None if retrain else self._sharable.get(config.key())
@@ -52,12 +53,24 @@ class JobManager:
             if stored is not None:
                 return self._remember(Job(config, owner, stored_run=stored))
             job = Job(config, owner, retrain, manager=self)
+            job.keep_partial = keep_partial
             if not retrain:
                 self._sharable[config.key()] = job
             self._queued.append(job)
             self._remember(job)
             self._changed.notify()
             return job
+
+    def stop(self, job_id, owner):
+        """Detaches `owner` from the job; the job stops when no owner is left."""
+        job = self.get(job_id)
+        if job is None or owner not in job.owners:
+            return
+        with job._lock:
+            job._owners.remove(owner)
+            orphaned = not job._owners
+        if orphaned:
+            job.stop()
 
     def get(self, job_id):
         """Returns the remembered job `job_id`, or None."""
@@ -94,7 +107,8 @@ class JobManager:
                 job.config, data_dir=self.data_dir, on_progress=job._on_progress,
                 should_stop=job._stop_event.is_set, download=self._download,
             )
-            run = self.store.save(result)
+            keep = not result.stopped or result.epochs_completed >= 1 or job.keep_partial
+            run = self.store.save(result) if keep else None
         except DatasetUnavailableError as error:
             job._finish(FAILED, error=_first_line(error) or "The dataset is not available.")
         except Exception as error:  # A worker must survive any failure and hand its message to the page.
@@ -103,7 +117,7 @@ class JobManager:
             message = f"Training failed: {type(error).__name__}" + (f": {detail}" if detail else "")
             job._finish(FAILED, error=message)
         else:
-            job._finish(STOPPED if run.stopped else DONE, run=run)
+            job._finish(STOPPED if result.stopped else DONE, run=run)
 
     def _next_job(self):
         """Waits for a queued job, marks it running and returns it."""
