@@ -163,7 +163,8 @@ def test_stopping_a_running_job_saves_a_stopped_run(make_manager):
     manager = make_manager()
     long_config = tiny(6, epochs=50)
     job = manager.submit(long_config, "alice")
-    wait_until(lambda: job.snapshot().fraction > 0)
+    # A run stopped before its first full epoch is not kept by default, so one epoch is awaited.
+    wait_until(lambda: len(job.snapshot().history["loss"]) >= 1)
     job.stop()
     assert job.snapshot().stopping or job.state == STOPPED
     final = wait_until_final(job)[0][-1]
@@ -252,3 +253,46 @@ def test_finished_jobs_are_forgotten_beyond_the_limit():
 def test_max_concurrent_must_be_a_positive_whole_number(max_concurrent):
     with pytest.raises(ValueError, match="max_concurrent"):
         JobManager(types.SimpleNamespace(), max_concurrent=max_concurrent)
+
+
+def test_step_history_grows_within_each_epoch(make_manager):
+    manager = make_manager()
+    final = wait_until_final(manager.submit(tiny(20, epochs=2), "alice"))[0][-1]
+    steps = final.step_history
+    assert set(steps) == {"position", "loss", "accuracy"}
+    assert len(steps["position"]) == len(steps["loss"]) == len(steps["accuracy"]) >= 20, "at least 10 per epoch"
+    assert steps["position"] == sorted(steps["position"]) and steps["position"][-1] == pytest.approx(2.0)
+    assert 0 < steps["position"][0] <= 0.1 + 1e-9
+    assert all(0 <= accuracy <= 1 for accuracy in steps["accuracy"])
+    # The last step of each epoch reports the epoch's average, which is what the history keeps.
+    assert steps["loss"][-1] == pytest.approx(final.history["loss"][-1])
+
+
+def stop_within_the_first_epoch(manager, config, **options):
+    job = manager.submit(config, "alice", **options)
+    wait_until(lambda: job.snapshot().step_history.get("position"))
+    job.stop()
+    return wait_until_final(job)[0][-1]
+
+
+def test_a_stop_before_the_first_full_epoch_keeps_nothing_unless_asked(make_manager):
+    manager = make_manager()
+    dropped = stop_within_the_first_epoch(manager, tiny(21, hidden_size=256, epochs=5, batch_size=8))
+    assert dropped.state == STOPPED and dropped.run is None and dropped.elapsed > 0
+    assert manager.store.list() == []
+    kept = stop_within_the_first_epoch(manager, tiny(22, hidden_size=256, epochs=5, batch_size=8), keep_partial=True)
+    assert kept.state == STOPPED and kept.run.stopped and kept.run.epochs_trained == 0
+    assert [run.run_id for run in manager.store.list()] == [kept.run.run_id]
+
+
+def test_stop_detaches_only_the_caller_of_a_shared_job(make_manager):
+    manager = make_manager()
+    config = tiny(23, epochs=50)
+    job = manager.submit(config, "alice")
+    assert manager.submit(config, "bob") is job
+    manager.stop(job.job_id, "alice")
+    assert job.owners == ("bob",) and not job.snapshot().stopping
+    manager.stop(job.job_id, "mallory")  # Not an owner: nothing happens.
+    assert job.owners == ("bob",) and not job.snapshot().stopping
+    manager.stop(job.job_id, "bob")
+    assert wait_until_final(job)[0][-1].state == STOPPED
