@@ -30,8 +30,10 @@ def curves_figure(history, step_history=None, epochs=None):
     figure = _two_panels()
     ends = epoch_ends(history)
     steps = step_history if step_history and step_history.get("position") else None
+    train_name = (glossary.tr("training (average so far in each epoch)", "训练集（每轮内的累计平均）") if steps
+                  else glossary.tr("training (average over each epoch)", "训练集（每轮的平均）"))
     parts = (
-        ("", TRAIN_COLOUR, "solid", glossary.tr("training (average so far in each epoch)", "训练集（每轮内的累计平均）")),
+        ("", TRAIN_COLOUR, "solid", train_name),
         ("val_", VALIDATION_COLOUR, "dash", glossary.tr("validation (end of each epoch)", "验证集（每轮结束时）")),
     )
     for column, metric in ((1, "loss"), (2, "accuracy")):
@@ -47,7 +49,9 @@ def curves_figure(history, step_history=None, epochs=None):
                 ),
                 row=1, col=column,
             )
-    return _finish_curves(figure, epochs or max(ends, default=1))
+    done = max([*ends, *(steps["position"] if steps else [])], default=1)
+    # A long run's axis grows with it, so its first epochs are not squeezed into a corner.
+    return _finish_curves(figure, min(epochs, max(5, math.ceil(done) + 1)) if epochs else done)
 
 
 def comparison_curves_figure(histories):

@@ -166,10 +166,11 @@ def live_panel(job_id):
 def _live_progress(job_id):
     job = state.get_job_manager().get(job_id)
     owner = state.session_owner()
-    if job is None or owner not in job.owners:
+    snapshot = job.snapshot() if job is not None else None
+    if snapshot is None or (owner not in job.owners and not snapshot.stopping and snapshot.state not in FINAL_STATES):
+        # This student left a training that goes on for the others who asked for the same settings.
         forget_job()
         st.rerun()
-    snapshot = job.snapshot()
     if snapshot.state in FINAL_STATES:
         st.rerun()
     _progress_line(snapshot)

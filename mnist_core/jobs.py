@@ -62,14 +62,15 @@ class JobManager:
             return job
 
     def stop(self, job_id, owner):
-        """Detaches `owner` from the job; the job stops when no owner is left."""
+        """Detaches `owner` from the job, or stops the job when `owner` is the only one left."""
         job = self.get(job_id)
         if job is None or owner not in job.owners:
             return
         with job._lock:
-            job._owners.remove(owner)
-            orphaned = not job._owners
-        if orphaned:
+            last = job._owners == [owner]
+            if not last:
+                job._owners.remove(owner)
+        if last:
             job.stop()
 
     def get(self, job_id):

@@ -147,7 +147,7 @@ def test_curves_overlay_the_latest_runs_with_short_legends(monkeypatch, two_run_
     app.multiselect(key="results_runs").set_value([runs[0].run_id]).run()
     figure = figure_of(app.main.get("plotly_chart")[0])
     names = [trace["name"] for trace in figure["data"]]
-    assert names[:2] == ["training (average so far in each epoch)", "validation (end of each epoch)"]
+    assert names[:2] == ["training (average over each epoch)", "validation (end of each epoch)"]
     colours = {trace["line"]["color"] for trace in figure["data"]}
     assert colours == {"#1f77b4", "#ff7f0e"}, "training and validation differ in colour"
     assert figure["layout"]["xaxis"]["range"] == pytest.approx([0, 2.04]), "the axis spans the epochs trained"
