@@ -114,7 +114,7 @@ def _finish_curves(figure, epochs):
     """Sets the epoch axis from 0 to `epochs` with whole-epoch ticks, and puts the legend below."""
     epochs = max(1, math.ceil(epochs))
     figure.update_xaxes(title_text=glossary.tr("epochs trained", "已训练的轮数"), range=[0, epochs * 1.02],
-                        dtick=1 if epochs <= 20 else None, rangemode="tozero")
+                        dtick=1 if epochs <= 10 else None, rangemode="tozero")
     figure.update_yaxes(tickformat=".0%", row=1, col=2)
     figure.update_layout(height=380, margin={"t": 40, "b": 10, "l": 10, "r": 10},
                          legend={"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0})
