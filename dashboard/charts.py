@@ -1,39 +1,9 @@
-"""Plotly figures for training curves, confusion matrices, probabilities and 28×28 images."""
+"""Plotly figures for confusion matrices, per-class accuracy, probabilities and 28×28 images."""
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import qualitative
-from plotly.subplots import make_subplots
 
-_COLOURS = qualitative.Plotly
-
-
-def curves_figure(histories):
-    """Loss and accuracy per epoch, train (solid) and validation (dashed), one colour per run.
-
-    Args:
-        histories: a dict mapping a legend label to a history dict with lists under "loss",
-            "accuracy", "val_loss" and "val_accuracy".
-    """
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Accuracy (higher is better)"))
-    for index, (label, history) in enumerate(histories.items()):
-        colour = _COLOURS[index % len(_COLOURS)]
-        epochs = list(range(1, len(history["loss"]) + 1))
-        for column, metric in ((1, "loss"), (2, "accuracy")):
-            for prefix, dash, part in (("", "solid", "train"), ("val_", "dash", "validation")):
-                figure.add_trace(
-                    go.Scatter(
-                        x=epochs, y=history[prefix + metric], mode="lines+markers",
-                        name=f"{label} — {part}", legendgroup=f"{label}-{part}", showlegend=column == 1,
-                        line={"color": colour, "dash": dash},
-                        hovertemplate=f"{part} {metric}: %{{y:.4f}}<br>epoch %{{x}}<extra>{label}</extra>",
-                    ),
-                    row=1, col=column,
-                )
-    figure.update_xaxes(title_text="epoch", dtick=1)
-    figure.update_layout(height=380, margin={"t": 40, "b": 10, "l": 10, "r": 10},
-                         legend={"orientation": "h", "y": -0.25})
-    return figure
+from dashboard import glossary
 
 
 def confusion_figure(confusion, class_names):
@@ -85,8 +55,8 @@ def image_figure(image, title="", colorscale="gray", zero_centred=False):
 def per_class_figure(per_class_accuracy, class_names, overall_accuracy=None):
     """A bar chart of test accuracy per true class, the weakest class highlighted.
 
-    The axis starts a little below the weakest class rather than at 0: the classes usually lie
-    within a few percent of each other, and from 0 every bar would look the same.
+    The axis starts at 0, so bar heights compare honestly; the value printed on each bar and the
+    red weakest bar show the few-percent differences a zoomed axis would exaggerate.
 
     Args:
         per_class_accuracy: ten shares of each class's test images classified correctly.
@@ -94,47 +64,20 @@ def per_class_figure(per_class_accuracy, class_names, overall_accuracy=None):
         overall_accuracy: when given, drawn as a dotted line so classes below average stand out.
     """
     accuracy = np.asarray(per_class_accuracy, dtype=float)
-    lowest = float(np.floor(max(accuracy.min() - 0.02, 0.0) * 20) / 20)
     colours = ["#d62728" if index == accuracy.argmin() else "#1f77b4" for index in range(len(accuracy))]
     figure = go.Figure(
         go.Bar(x=[str(name) for name in class_names], y=accuracy, marker_color=colours,
-               text=[f"{value:.1%}" for value in accuracy], textposition="outside", cliponaxis=False,
-               hovertemplate="true class %{x}: %{y:.2%} correct<extra></extra>")
+               text=[f"{value:.1%}" for value in accuracy], textposition="inside", insidetextanchor="end",
+               textangle=-90, textfont={"color": "white"},
+               hovertemplate=glossary.tr("true class %{x}: %{y:.2%} correct", "真实类别 %{x}：%{y:.2%} 正确")
+               + "<extra></extra>")
     )
     if overall_accuracy is not None:
         figure.add_hline(y=overall_accuracy, line_dash="dot", line_color="#555")
-    figure.update_layout(height=460, margin={"t": 30, "b": 10, "l": 10, "r": 10}, xaxis_title="true class",
-                         yaxis={"range": [lowest, 1 + (1 - lowest) * 0.06], "tickformat": ".0%"})
+    figure.update_layout(height=420, margin={"t": 20, "b": 10, "l": 10, "r": 10},
+                         xaxis_title=glossary.tr("true class", "真实类别"),
+                         yaxis={"range": [0, 1.0], "tickformat": ".0%", "title": glossary.tr("test accuracy", "测试准确率")})
     figure.update_xaxes(type="category")
-    return figure
-
-
-def comparison_curves_figure(histories):
-    """curves_figure for any number of runs, taller by one legend row per run.
-
-    The legend hangs below the plots from its top edge, so a long legend grows downwards
-    instead of squeezing the plots and covering the epoch axis titles.
-    """
-    figure = curves_figure(histories)
-    figure.update_layout(height=380 + 26 * max(len(histories) - 1, 0),
-                         legend={"orientation": "h", "yanchor": "top", "y": -0.2})
-    return figure
-
-
-def sweep_figure(rows, field):
-    """Test accuracy and training time against the swept value, side by side."""
-    values = [row[field] for row in rows]
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("Test accuracy", "Training time (s)"))
-    figure.add_trace(go.Scatter(x=values, y=[row["test_accuracy"] for row in rows], mode="lines+markers",
-                                name="test accuracy", hovertemplate=f"{field} %{{x}}: %{{y:.2%}}<extra></extra>"),
-                     row=1, col=1)
-    figure.add_trace(go.Scatter(x=values, y=[row["train_seconds"] for row in rows], mode="lines+markers",
-                                name="training time", hovertemplate=f"{field} %{{x}}: %{{y:.1f}} s<extra></extra>"),
-                     row=1, col=2)
-    logarithmic = len(values) > 1 and min(values) > 0 and max(values) / min(values) >= 10
-    figure.update_xaxes(title_text=field, type="log" if logarithmic else "linear")
-    figure.update_yaxes(tickformat=".1%", row=1, col=1)
-    figure.update_layout(height=360, showlegend=False, margin={"t": 40, "b": 10, "l": 10, "r": 10})
     return figure
 
 

@@ -5,6 +5,7 @@ All Streamlit caching of the app sits here, at module level.
 
 import hmac
 import os
+import re
 import uuid
 
 import streamlit as st
@@ -17,6 +18,10 @@ from mnist_core.runs import CorruptRunError, RunNotFoundError, RunStore, StoreNo
 # How many trainings may run at once on this server's own Ray instance; others wait in a visible queue.
 MAX_CONCURRENT_TRAININGS = int(os.environ.get("MNIST_MAX_TRAININGS", "2"))
 _ACTIVE_RUN_KEY = "active_run_id"
+# The browser keeps the owner id in this cookie, so a reload or another tab is the same student.
+OWNER_COOKIE = "mnist_owner"
+_OWNER_COOKIE_DAYS = 30
+_OWNER_PATTERN = re.compile(r"[0-9a-f]{32}")
 
 
 @st.cache_resource
@@ -39,10 +44,36 @@ def get_job_manager():
 
 
 def session_owner():
-    """Returns an id for this browser session, so its jobs are told apart from others'."""
+    """Returns an id for this browser, so its jobs are told apart from others' and survive a reload.
+
+    The id comes from the browser's cookie when it has one (a reload, another tab); otherwise it
+    is new, and `remember_owner` asks the browser to keep it. It never goes in the URL, so a shared
+    link does not share someone's trainings.
+    """
     if "owner_id" not in st.session_state:
-        st.session_state.owner_id = uuid.uuid4().hex
+        cookie = _owner_cookie()
+        st.session_state.owner_id = cookie if _OWNER_PATTERN.fullmatch(cookie) else uuid.uuid4().hex
     return st.session_state.owner_id
+
+
+def remember_owner():
+    """Stores the owner id in a browser cookie when the browser does not hold it yet.
+
+    Streamlit reads cookies but cannot set them, so a one-line script does; the id is 32 hex
+    digits, so nothing from outside reaches the script.
+    """
+    owner = session_owner()
+    if _owner_cookie() == owner:
+        return
+    seconds = _OWNER_COOKIE_DAYS * 24 * 3600
+    st.html(f"<script>document.cookie = '{OWNER_COOKIE}={owner}; path=/; max-age={seconds}; SameSite=Strict';"
+            "</script>", unsafe_allow_javascript=True)
+
+
+def _owner_cookie():
+    """Returns the browser's owner cookie, or "" (AppTest has no browser, so no real cookies)."""
+    cookie = st.context.cookies.get(OWNER_COOKIE, "")
+    return cookie if isinstance(cookie, str) else ""
 
 
 def get_dataset(name):
@@ -92,13 +123,17 @@ def load_run(run_id):
 
 
 def active_run():
-    """Returns this session's active run: the one chosen last, else the newest stored run."""
+    """Returns this session's active run: the one chosen last, else the newest finished run.
+
+    A stopped run is the default only when no finished run is stored.
+    """
     runs, _ = list_runs()
     chosen = st.session_state.get(_ACTIVE_RUN_KEY)
     for run in runs:
         if run.run_id == chosen:
             return run
-    return runs[0] if runs else None
+    finished = [run for run in runs if not run.stopped]
+    return (finished or runs or [None])[0]
 
 
 def set_active_run(run_id):

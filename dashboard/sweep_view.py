@@ -2,10 +2,29 @@
 
 import streamlit as st
 
-from dashboard import charts, glossary, state, train_view
+from dashboard import glossary, state, train_view
+from dashboard.curve_charts import PLOTLY_CONFIG, format_value, sweep_figure
 from mnist_core.sweep import sweep_table
 
 _SWEEP_KEY = "sweep"
+# The name a student reads for each sweepable setting, in English and Chinese.
+FIELD_NAMES = {
+    "hidden_size": ("Hidden size", "隐藏层大小"),
+    "hidden_layers": ("Hidden layers", "隐藏层数"),
+    "epochs": ("Epochs", "轮数"),
+    "batch_size": ("Batch size", "批大小"),
+    "learning_rate": ("Learning rate", "学习率"),
+    "dropout": ("Dropout", "Dropout（随机失活）"),
+}
+_STATES = {
+    "queued": ("waiting", "排队中"), "running": ("training", "训练中"), "done": ("done", "完成"),
+    "stopped": ("stopped", "已停止"), "failed": ("failed", "失败"),
+}
+
+
+def field_name(field):
+    """Returns the human name of a sweepable setting in the chosen language, e.g. "Hidden size"."""
+    return glossary.tr(*FIELD_NAMES[field])
 
 
 def start_sweep(field, configs):
@@ -35,24 +54,39 @@ def current_sweep():
     return sweep["field"], [job for job in jobs if job is not None]
 
 
+def status_text(snapshot):
+    """Returns one value's status in words: "waiting (2nd in the queue)", "epoch 2/3, 40%", "done (stored)"."""
+    tr = glossary.tr
+    if snapshot.state == "queued":
+        return tr(f"waiting (queue position {snapshot.queue_position})", f"排队中（第 {snapshot.queue_position} 位）")
+    if snapshot.state == "running":
+        if snapshot.epoch == 0:
+            return tr("preparing", "准备中")
+        return tr(f"epoch {snapshot.epoch}/{snapshot.epochs}, step {snapshot.step}/{snapshot.steps_per_epoch}",
+                  f"第 {snapshot.epoch}/{snapshot.epochs} 轮，第 {snapshot.step}/{snapshot.steps_per_epoch} 步")
+    text = tr(*_STATES[snapshot.state])
+    return text + (tr(" (stored)", "（已保存）") if snapshot.reused else "")
+
+
 @st.fragment(run_every=1.0)
 def sweep_panel():
     """Shows each value's progress, then test accuracy and training time against the value."""
+    tr = glossary.tr
     field, jobs = current_sweep()
     snapshots = [job.snapshot() for job in jobs]
-    status = [
-        {field: getattr(snapshot.config, field), "state": snapshot.state + (" (stored)" if snapshot.reused else ""),
-         "progress": snapshot.fraction, "queue": snapshot.queue_position or None}
-        for snapshot in snapshots
-    ]
-    st.dataframe(status, column_config={"progress": st.column_config.ProgressColumn(min_value=0, max_value=1)},
+    name, state_column, progress_column = field_name(field), tr("Status", "状态"), tr("Progress", "进度")
+    status = [{name: format_value(getattr(snapshot.config, field)), state_column: status_text(snapshot),
+               progress_column: snapshot.fraction} for snapshot in snapshots]
+    st.dataframe(status, column_config={progress_column: st.column_config.ProgressColumn(min_value=0, max_value=1)},
                  hide_index=True)
     for snapshot in snapshots:
         if snapshot.state == "failed":
-            st.error(f"{field} = {getattr(snapshot.config, field)}: {state.visible(snapshot.error)}")
+            st.error(f"{name} = {format_value(getattr(snapshot.config, field))}: {state.visible(snapshot.error)}")
     runs_by_key = {snapshot.config.key(): snapshot.run for snapshot in snapshots if snapshot.run is not None}
-    rows = sweep_table(field, [snapshot.config for snapshot in snapshots], runs_by_key)
+    table = sweep_table(field, [snapshot.config for snapshot in snapshots], runs_by_key)
+    rows = sorted(({"value": row[field], **row} for row in table), key=lambda row: row["value"])
     if rows:
-        st.plotly_chart(charts.sweep_figure(rows, field), width="stretch")
+        all_values = sorted(getattr(snapshot.config, field) for snapshot in snapshots)
+        st.plotly_chart(sweep_figure(rows, name, all_values), width="stretch", config=PLOTLY_CONFIG)
     if len(rows) < len(snapshots):
-        st.caption("The plot fills in as each value finishes.")
+        st.caption(tr("The plot fills in as each value finishes.", "每个取值训练完成后，图上就会多一个点。"))

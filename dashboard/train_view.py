@@ -1,75 +1,28 @@
-"""The Train page's parts: the settings form, the live training panel and a finished run's view."""
+"""The Train page's parts: presets, the plan, the live training panel and a finished run's view."""
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, glossary, state
+from dashboard import glossary, state, widgets
+from dashboard.curve_charts import PLOTLY_CONFIG, curves_figure
+# The controls' choices are re-exported, so imports from train_view keep working.
+from dashboard.train_settings import BATCH_SIZES, HIDDEN_SIZES, KEEP_PARTIAL_KEY, LEARNING_RATES  # noqa: F401
 from mnist_core.codegen import keras_code
-from mnist_core.config import ACTIVATIONS, DATASETS, OPTIMIZERS, TrainConfig
+from mnist_core.data import is_prepared
+from mnist_core.estimate import estimate_train_seconds
+from mnist_core.model import count_parameters
 from mnist_core.presets import PRESETS, matching_preset, preset_by_name
 
-HIDDEN_SIZES = (8, 16, 32, 50, 64, 100, 128, 256, 512, 768, 1024, 2048)
-BATCH_SIZES = (1, 8, 16, 32, 50, 64, 100, 128, 256, 512, 1000, 5000)
-LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
-DATASET_LABELS = {"mnist": "MNIST digits", "fashion_mnist": "Fashion-MNIST clothes"}
 FINAL_STATES = ("done", "stopped", "failed")
 _JOB_KEY = "train_job_id"
-_SAVED_SETTINGS_KEY = "train_settings_saved"
 _TABLE_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")
-
-
-def settings_form():
-    """Shows the training settings in a form; returns (config or None, train, retrain) on submit.
-
-    A form sends its values only when a button is pressed, so moving a slider never interrupts
-    anything that is running.
-    """
-    _restore_settings()
-    with st.form("train_settings"):
-        left, right = st.columns(2)
-        values = {
-            "hidden_size": left.select_slider(
-                "Hidden size", HIDDEN_SIZES, key="hidden_size",
-                help="Neurons in each hidden Dense layer: more neurons can learn more patterns, but train slower."),
-            "hidden_layers": right.slider(
-                "Hidden layers", 1, 6, key="hidden_layers",
-                help="How many Dense layers sit between the flattened image and the output."),
-            "epochs": left.slider(
-                "Epochs", 1, 100, key="epochs",
-                help="One epoch shows every training image to the network once."),
-            "batch_size": right.select_slider(
-                "Batch size", BATCH_SIZES, key="batch_size",
-                help="Images averaged into one weight update; small batches give more, noisier updates."),
-        }
-        with st.expander("Advanced"):
-            values.update(_advanced_settings())
-        with st.container(horizontal=True):
-            train = st.form_submit_button("Train", type="primary")
-            retrain = st.form_submit_button("Retrain", help="Train again even if these settings are stored.")
-    try:
-        config = TrainConfig(**values)
-    except ValueError as error:
-        st.error(f"These settings cannot be trained: {error}")
-        return None, False, False
-    st.session_state[_SAVED_SETTINGS_KEY] = config.to_dict()
-    return config, train, retrain
-
-
-def _restore_settings():
-    """Fills the controls from the settings this session used last, else from the seed's.
-
-    Streamlit forgets a widget's value when another page is shown, so the settings are also kept
-    under a key of their own and put back here.
-    """
-    saved = st.session_state.get(_SAVED_SETTINGS_KEY) or TrainConfig().to_dict()
-    for field, value in saved.items():
-        st.session_state.setdefault(field, value)
+tr = glossary.tr
 
 
 def preset_picker():
     """Shows the presets; choosing one fills the controls with its settings."""
-    st.pills("Presets", [preset.name for preset in PRESETS], key="preset", on_change=_apply_preset,
-             help="Ready-made settings, each with what it teaches.")
+    st.pills(tr("Presets", "预设"), [preset.name for preset in PRESETS], key="preset", on_change=_apply_preset,
+             help=tr("Ready-made settings, each with what it teaches.", "现成的设置，每个都说明它能教你什么。"))
 
 
 def _apply_preset():
@@ -82,48 +35,59 @@ def preset_note(config):
     """Says which preset the settings are, and what it teaches, when they match one."""
     preset = matching_preset(config)
     if preset is not None:
-        lesson = preset.teaches_zh if glossary.language() == "zh" else preset.teaches
-        st.caption(f"**{preset.name}** — {lesson}")
+        st.caption(f"**{preset.name}** — {tr(preset.teaches, preset.teaches_zh)}")
 
 
 def code_view(config):
     """Shows the runnable Keras script for these settings (the box has a copy button)."""
-    with st.expander("Show the Keras code for these settings"):
-        st.caption("A plain Keras script that trains the same network: copy it into a notebook or a file.")
+    with st.expander(tr("Show the Keras code for these settings", "显示这些设置对应的 Keras 代码")):
+        st.caption(tr("A plain Keras script that trains the same network: copy it into a notebook or a file.",
+                      "一段训练同样网络的普通 Keras 脚本：可复制到笔记本或文件中运行。"))
         st.code(keras_code(config), language="python")
 
 
-def _advanced_settings():
-    left, right = st.columns(2)
-    return {
-        "learning_rate": left.select_slider(
-            "Learning rate", LEARNING_RATES, key="learning_rate",
-            help="How big a step the optimizer takes; too big diverges, too small learns slowly."),
-        "optimizer": right.selectbox(
-            "Optimizer", OPTIMIZERS, key="optimizer",
-            help="The rule that turns gradients into weight changes; Adam adapts the step per weight."),
-        "activation": left.selectbox(
-            "Activation", ACTIVATIONS, key="activation",
-            help="The non-linearity after each hidden layer; without one, layers collapse into one."),
-        "dropout": right.slider(
-            "Dropout", 0.0, 0.7, step=0.05, key="dropout",
-            help="Share of hidden neurons switched off at random while training, against overfitting."),
-        "validation_fraction": left.slider(
-            "Validation fraction", 0.05, 0.3, step=0.05, key="validation_fraction",
-            help="Share of training images held out to check the network on images it never learned from."),
-        "seed": right.number_input(
-            "Seed", 0, 2**31 - 1, key="seed",
-            help="Fixes the random start, split and shuffling: the same seed gives the same run."),
-        "dataset": left.radio(
-            "Dataset", DATASETS, format_func=DATASET_LABELS.get, key="dataset", horizontal=True,
-            help="Handwritten digits, or the harder Fashion-MNIST clothing pictures of the same size."),
-    }
+def show_plan(config):
+    """Shows the network's size and how long it should take; both follow the controls at once."""
+    runs, _ = state.list_runs()
+    estimate = estimate_train_seconds(config, runs, data_loaded=bool(runs))
+    parameters = count_parameters(config)
+    st.markdown(tr(
+        f"**{parameters:,} trainable parameters** · estimated time on this machine: **≈ {estimate:.0f} s** "
+        f"for {config.epochs} epoch(s) of {config.train_size:,} images.",
+        f"**{parameters:,} 个可训练参数** · 在本机上预计用时：**≈ {estimate:.0f} 秒**"
+        f"（{config.epochs} 轮，每轮 {config.train_size:,} 张图像）。",
+    ))
+    if not is_prepared(config.dataset):
+        st.info(tr(f"{config.dataset} is not stored locally yet: the first training downloads it (needs internet).",
+                   f"{config.dataset} 尚未保存在本地：第一次训练会下载它（需要联网）。"))
+
+
+def train_buttons():
+    """Shows Train and Retrain; returns (train, retrain), True for the one just pressed."""
+    with st.container(horizontal=True):
+        train = st.button(tr("Train", "训练"), type="primary", key="train_button", icon=":material/play_arrow:")
+        retrain = st.button(tr("Retrain", "重新训练"), key="retrain_button",
+                            help=tr("Train again even if these settings are stored.", "即使这些设置已有保存的运行，也重新训练。"))
+    return train, retrain
 
 
 def current_job():
-    """Returns this session's latest training job, or None."""
+    """Returns the job this page follows: this session's latest, else the browser's running one.
+
+    After a reload or in another tab the session is new, but the owner id (a cookie) is the same,
+    so a running or queued training of this browser is found again in the job manager.
+    """
+    manager = state.get_job_manager()
     job_id = st.session_state.get(_JOB_KEY)
-    return state.get_job_manager().get(job_id) if job_id else None
+    job = manager.get(job_id) if job_id else None
+    if job is None:
+        active = [job for job in manager.jobs_for(state.session_owner()) if job.state not in FINAL_STATES]
+        # A running job before a queued one, then the newest.
+        active.sort(key=lambda job: job.state != "running")
+        job = active[0] if active else None
+        if job is not None:
+            st.session_state[_JOB_KEY] = job.job_id
+    return job
 
 
 def start_training(config, retrain):
@@ -136,7 +100,8 @@ def start_training(config, retrain):
 
     state.stop_unless_store_writable()
     try:
-        job = state.get_job_manager().submit(config, owner=state.session_owner(), retrain=retrain)
+        job = state.get_job_manager().submit(config, owner=state.session_owner(), retrain=retrain,
+                                                 keep_partial=bool(st.session_state.get(KEEP_PARTIAL_KEY)))
     except QueueFullError as error:
         st.error(queue_full_message(error))
         return None
@@ -165,87 +130,162 @@ def forget_job():
     st.session_state.pop(_JOB_KEY, None)
 
 
-# The progress bar is redrawn twice a second; the curves and table change only once per epoch, and
-# redrawing them as often made the browser take a quarter of this 2-core machine from training.
+def show_training(config):
+    """Shows what the student should see next to the controls: the live job, its outcome or a run."""
+    job = current_job()
+    snapshot = job.snapshot() if job is not None else None
+    if snapshot is not None and snapshot.state not in FINAL_STATES:
+        st.subheader(tr("Training ", "正在训练 ") + widgets.config_name(job.config))
+        live_panel(job.job_id)
+        return
+    if snapshot is not None and _show_outcome(job, snapshot, config):
+        return
+    try:
+        stored = state.get_store().find(config) if config is not None else None
+    except OSError:
+        stored = None  # A store folder that cannot be read: the sidebar already says so.
+    if stored is not None:
+        st.subheader(tr("Run ", "运行 ") + widgets.config_name(config))
+        run_summary(stored, reused=True)
+    else:
+        st.info(tr("Press **Train** to train these settings. You can switch pages while it trains.",
+                   "按 **训练** 开始训练这些设置。训练时可以切换到其他页面。"))
+
+
+def _show_outcome(job, snapshot, config):
+    """Shows how the session's finished job ended; returns False when the controls moved on."""
+    if snapshot.state == "failed":
+        st.error(state.visible(snapshot.error))
+        forget_job()
+        return True
+    if snapshot.run is None:
+        forget_job()
+        if snapshot.elapsed > 0:
+            st.warning(tr(
+                "Stopped before the first full epoch ended, so nothing was kept. To keep such a run, tick "
+                "*Keep a run I stop before its first full epoch* under **Advanced**.",
+                "在第一轮完整结束前停止，因此没有保存任何东西。若想保留这样的运行，请在 **高级设置** 中勾选"
+                "*在第一轮结束前停止时也保留该运行*。"))
+        else:
+            st.info(tr("The training was stopped before it left the queue, so nothing was trained.",
+                       "训练在排队时就被停止了，所以什么也没有训练。"))
+        return True
+    if not snapshot.run.stopped:
+        state.set_active_run(snapshot.run.run_id)
+    if job.config != config:
+        return False
+    st.subheader(tr("Run ", "运行 ") + widgets.run_name(snapshot.run))
+    run_summary(snapshot.run, reused=snapshot.reused, step_history=snapshot.step_history)
+    st.page_link(widgets.DRAW_PAGE, label=tr("Now draw a digit for it", "现在为它画一个数字"), icon=":material/draw:")
+    return True
+
+
+# The progress bar is redrawn twice a second and the curves once a second: redrawing the curves
+# as often as the bar made the browser take a quarter of this 2-core machine from training.
 PROGRESS_SECONDS = 0.5
-HISTORY_SECONDS = 2.0
+CURVES_SECONDS = 1.0
 
 
 def live_panel(job_id):
     """Shows a running job: its progress and Stop button, then its curves so far."""
     _live_progress(job_id)
-    _live_history(job_id)
+    _live_curves(job_id)
 
 
 @st.fragment(run_every=PROGRESS_SECONDS)
 def _live_progress(job_id):
     job = state.get_job_manager().get(job_id)
-    snapshot = job.snapshot()
-    if snapshot.state in FINAL_STATES:
-        if snapshot.run is not None:
-            state.set_active_run(snapshot.run.run_id)
+    owner = state.session_owner()
+    snapshot = job.snapshot() if job is not None else None
+    if snapshot is None or (owner not in job.owners and not snapshot.stopping and snapshot.state not in FINAL_STATES):
+        # This student left a training that goes on for the others who asked for the same settings.
+        forget_job()
         st.rerun()
-    if snapshot.state == "queued":
-        st.info(
-            f"Waiting for a free trainer: position {snapshot.queue_position} in the queue "
-            f"({state.MAX_CONCURRENT_TRAININGS} trainings run at once on this server)."
-        )
-    elif snapshot.epoch == 0:
-        st.progress(0.0, text="Preparing: loading the dataset into memory and compiling the network…")
-    else:
-        logs = snapshot.logs
-        running = f" — loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.2%}" if logs else ""
-        st.progress(snapshot.fraction, text=f"Epoch {snapshot.epoch}/{snapshot.epochs}, step "
-                    f"{snapshot.step}/{snapshot.steps_per_epoch}{running}")
+    if snapshot.state in FINAL_STATES:
+        st.rerun()
+    _progress_line(snapshot)
     if snapshot.stopping:
-        st.caption("Stopping: finishing the current steps, then testing and saving what was learned…")
-    elif job.owner != state.session_owner():
-        # A shared training belongs to the student who started it; only they may stop it.
-        st.caption(glossary.tr("Another student started this same training; you are watching it with them.",
-                               "另一位学生启动了同样的训练，你正在和他们一起观看。"))
-    elif st.button("Stop", key=f"stop-{job_id}", help="Stop after the current chunk of steps and keep what was learned."):
-        if state.get_job_manager().stop(job_id, state.session_owner()):
-            st.toast("Stopping…")
+        st.caption(tr("Stopping: finishing the current steps, then testing and saving what was learned…",
+                      "正在停止：先完成当前这几步，再测试并保存已学到的内容…"))
+    elif st.button(tr("Stop", "停止"), key=f"stop-{job_id}", icon=":material/stop:",
+                   help=tr("Stop after the current chunk of steps and keep what was learned.",
+                           "在当前这批步骤之后停止，并保留已学到的内容。")):
+        if state.get_job_manager().stop(job_id, owner):
+            st.toast(tr("Stopping…", "正在停止…"))
         else:
-            # Other sessions asked for the same training: it goes on for them, this session leaves it.
+            # Other students asked for the same training: it goes on for them, this student leaves it.
             forget_job()
             st.rerun()
 
 
-@st.fragment(run_every=HISTORY_SECONDS)
-def _live_history(job_id):
+def _progress_line(snapshot):
+    if snapshot.state == "queued":
+        st.info(tr(
+            f"Waiting for a free trainer: position {snapshot.queue_position} in the queue "
+            f"({state.MAX_CONCURRENT_TRAININGS} trainings run at once on this server).",
+            f"等待空闲的训练位：排在队列第 {snapshot.queue_position} 位"
+            f"（本服务器同时运行 {state.MAX_CONCURRENT_TRAININGS} 个训练）。"))
+    elif snapshot.epoch == 0:
+        st.progress(0.0, text=tr("Preparing: loading the dataset into memory and compiling the network…",
+                                 "准备中：把数据集读入内存并编译网络…"))
+    else:
+        logs = snapshot.logs
+        running = tr(f" — loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.2%}",
+                     f" — 损失 {logs['loss']:.4f}，准确率 {logs['accuracy']:.2%}") if logs else ""
+        st.progress(snapshot.fraction, text=tr(
+            f"Epoch {snapshot.epoch}/{snapshot.epochs}, step {snapshot.step}/{snapshot.steps_per_epoch}{running}",
+            f"第 {snapshot.epoch}/{snapshot.epochs} 轮，第 {snapshot.step}/{snapshot.steps_per_epoch} 步{running}"))
+
+
+@st.fragment(run_every=CURVES_SECONDS)
+def _live_curves(job_id):
     job = state.get_job_manager().get(job_id)
-    history_view(job.snapshot().history, label=job.config.describe())
+    if job is None:
+        return
+    snapshot = job.snapshot()
+    if not snapshot.step_history.get("position"):
+        st.caption(tr("The curves start after the first tenth of an epoch.", "第一轮训练到十分之一后，曲线开始出现。"))
+        return
+    figure = curves_figure(snapshot.history, snapshot.step_history, epochs=snapshot.epochs)
+    st.plotly_chart(figure, width="stretch", config=PLOTLY_CONFIG)
 
 
-def history_view(history, label):
+def history_view(history, step_history=None):
     """Shows the loss and accuracy curves and a Keras-like table of the epochs so far."""
     if not history or not history.get("loss"):
-        st.caption("The curves appear after the first epoch.")
+        st.caption(tr("The curves appear after the first epoch.", "第一轮结束后出现曲线。"))
         return
-    st.plotly_chart(charts.curves_figure({label: history}), width="stretch")
+    st.plotly_chart(curves_figure(history, step_history), width="stretch", config=PLOTLY_CONFIG)
     table = pd.DataFrame({key: history[key] for key in _TABLE_COLUMNS})
     # A stop cuts the last epoch short; its row says how much of it was trained.
     fractions = history.get("epoch_fraction") or [1.0] * len(table)
     table.index = pd.Index(
-        [str(epoch) if fraction == 1.0 else f"{epoch} (stopped at {fraction:.0%})"
+        [str(epoch) if fraction == 1.0 else tr(f"{epoch} (stopped at {fraction:.0%})", f"{epoch}（在 {fraction:.0%} 处停止）")
          for epoch, fraction in enumerate(fractions, start=1)],
-        name="epoch",
+        name=tr("epoch", "轮"),
     )
-    st.dataframe(table.style.format({"seconds": "{:.2f} s"} | {key: "{:.4f}" for key in _TABLE_COLUMNS[:-1]}))
+    with st.expander(tr("Epoch by epoch, as Keras prints it", "逐轮数据（与 Keras 的输出相同）")):
+        st.dataframe(table.style.format({"seconds": "{:.2f} s"} | {key: "{:.4f}" for key in _TABLE_COLUMNS[:-1]}))
 
 
-def run_summary(run, reused=False):
+def run_summary(run, reused=False, step_history=None):
     """Shows a finished run: where it came from, its test figures and its curves."""
     if reused:
-        st.success("These settings were trained before — here is the stored run. Press *Retrain* to train again.")
+        st.success(tr("These settings were trained before — here is the stored run. Press *Retrain* to train again.",
+                      "这些设置以前训练过——这是保存的运行。按 *重新训练* 可再训练一次。"))
     elif run.stopped:
-        st.warning(f"Training was stopped after {run.epochs_trained} full epoch(s); the partial run is kept, marked as stopped.")
+        st.warning(tr(f"Training was stopped after {run.epochs_trained} full epoch(s); the partial run is kept, "
+                      "marked as stopped.",
+                      f"训练在完整的 {run.epochs_trained} 轮后被停止；这次未完成的运行已保存，并标记为已停止。"))
     else:
-        st.success(f"Trained in {run.timings.get('train_seconds', 0):.1f} s and stored as `{run.run_id}`.")
+        st.success(tr(f"Trained in {run.timings.get('train_seconds', 0):.1f} s and stored as `{run.run_id}`.",
+                      f"用时 {run.timings.get('train_seconds', 0):.1f} 秒训练完成，已保存为 `{run.run_id}`。"))
     columns = st.columns(3)
-    columns[0].metric("Test accuracy", f"{run.test_accuracy:.2%}", help="On the 10,000 test images the network never saw.")
-    columns[1].metric("Test loss", f"{run.test_loss:.4f}", help="Mean sparse categorical cross-entropy on the test images.")
-    columns[2].metric("Validation accuracy", f"{run.history['val_accuracy'][-1]:.2%}",
-                      help="On the held-out part of the training split, after the last epoch.")
-    history_view(run.history, label=run.config.describe())
+    columns[0].metric(tr("Test accuracy", "测试准确率"), f"{run.test_accuracy:.2%}",
+                      help=tr("On the 10,000 test images the network never saw.", "在网络从未见过的 10,000 张测试图像上。"))
+    columns[1].metric(tr("Test loss", "测试损失"), f"{run.test_loss:.4f}",
+                      help=tr("Mean sparse categorical cross-entropy on the test images.", "测试图像上的平均稀疏分类交叉熵。"))
+    columns[2].metric(tr("Validation accuracy", "验证准确率"), f"{run.history['val_accuracy'][-1]:.2%}",
+                      help=tr("On the held-out part of the training split, after the last epoch.",
+                              "最后一轮结束后，在训练数据中留出的那部分图像上。"))
+    history_view(run.history, step_history)

@@ -111,10 +111,6 @@ def _first_line(error):
     return lines[0][:200] if lines else type(error).__name__
 
 
-def result_to_record(result, created_at, owner=None):
-    """Returns the run.json dict of a `TrainResult` saved at `created_at` (UTC ISO 8601), run_id unset."""
-
-
 def model_to_bytes(model):
     """Returns the `.keras` file of `model` as bytes, so a run can travel from a worker to the store."""
     with tempfile.TemporaryDirectory(prefix="mnist-model-") as folder:

@@ -2,39 +2,43 @@
 
 import streamlit as st
 
-from dashboard import sweep_view, widgets
+from dashboard import glossary, sweep_view, widgets
 from mnist_core.config import TrainConfig
 from mnist_core.sweep import SWEEPABLE, parse_values, sweep_configs
 
 st.set_page_config(page_title="Sweep · MNIST dashboard", page_icon="🎛️", layout="wide")
 widgets.sidebar()
-st.title("Sweep one setting")
-st.caption(
+tr = glossary.tr
+st.title(tr("Sweep one setting", "扫描一个设置"))
+st.caption(tr(
     "Change one thing at a time and keep the rest fixed: that is how you learn what a setting does. "
-    "Values trained before come back from the run store at once."
-)
+    "Values trained before come back from the run store at once.",
+    "一次只改一个设置、其余保持不变：这样才能看出这个设置的作用。以前训练过的取值会立即从已保存的运行中取回。",
+))
 
 with st.form("sweep_settings"):
-    field = st.selectbox("Setting to vary", list(SWEEPABLE), key="sweep_field",
-                         help="The one setting that changes between the runs.")
+    field = st.selectbox(tr("Setting to vary", "要改变的设置"), list(SWEEPABLE), key="sweep_field",
+                         format_func=sweep_view.field_name,
+                         help=tr("The one setting that changes between the runs.", "各次运行之间唯一不同的设置。"))
     values_text = st.text_input(
-        "Values (comma-separated)", key="sweep_values",
-        placeholder=", ".join(str(value) for value in SWEEPABLE["hidden_size"]),
-        help="Leave empty for the suggested values of the chosen setting.",
+        tr("Values (comma-separated)", "取值（用逗号分隔）"), key="sweep_values",
+        placeholder=", ".join(str(value) for value in SWEEPABLE[st.session_state.get("sweep_field", "hidden_size")]),
+        help=tr("Leave empty for the suggested values of the chosen setting.", "留空则使用所选设置的建议取值。"),
     )
-    epochs = st.slider("Epochs for every run", 1, 20, 3, key="sweep_epochs",
-                       help="Ignored when the swept setting is the number of epochs.")
-    submitted = st.form_submit_button("Run sweep", type="primary")
+    epochs = st.slider(tr("Epochs for every run", "每次运行的轮数"), 1, 20, 3, key="sweep_epochs",
+                       help=tr("Ignored when the swept setting is the number of epochs.", "当扫描的设置就是轮数时忽略此项。"))
+    submitted = st.form_submit_button(tr("Run sweep", "开始扫描"), type="primary")
 
 if submitted:
     try:
         configs = sweep_configs(TrainConfig(epochs=epochs), field, parse_values(field, values_text))
     except ValueError as error:
-        st.error(f"These values cannot be swept: {error}")
+        st.error(tr(f"These values cannot be swept: {error}", f"这些取值无法扫描：{error}"))
         st.stop()
     sweep_view.start_sweep(field, configs)
 
 if sweep_view.current_sweep() is None:
-    st.info("Choose a setting and press **Run sweep**. Try hidden size 8, 32, 128, 512 for 3 epochs.")
+    st.info(tr("Choose a setting and press **Run sweep**. Try hidden size 8, 32, 128, 512 for 3 epochs.",
+               "选择一个设置并按 **开始扫描**。可以试试隐藏层大小 8、32、128、512，各训练 3 轮。"))
     st.stop()
 sweep_view.sweep_panel()

@@ -4,6 +4,7 @@ import json
 import pathlib
 import re
 import shutil
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ import streamlit as st
 from streamlit.proto.PlotlyChart_pb2 import PlotlyChart as PlotlyChartProto
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts, inside_view, results_view, state
+from dashboard import charts, inside_view, results_view, state, widgets
 from mnist_core.config import TrainConfig
 from mnist_core.data import load_dataset
 from mnist_core.evaluate import cell_indices
@@ -22,8 +23,6 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 ENTRYPOINT = str(REPO_ROOT / "streamlit_app.py")
 FIRST_CONFIG = TrainConfig(hidden_size=16, hidden_layers=1, epochs=2)
 SECOND_CONFIG = TrainConfig(hidden_size=24, hidden_layers=1, epochs=2)
-TABLE_COLUMNS = ["Run", "Layers", "Hidden size", "Parameters", "Train time (s)",
-                 "Validation accuracy", "Test accuracy", "Stopped"]
 
 
 @pytest.fixture(scope="module")
@@ -131,18 +130,27 @@ def test_metric_shows_newest_run_test_accuracy(monkeypatch, two_run_store):
     assert not app.main.warning
 
 
-def test_curves_overlay_both_runs(monkeypatch, two_run_store):
+def test_curves_overlay_the_latest_runs_with_short_legends(monkeypatch, two_run_store):
     use_store(monkeypatch, two_run_store)
     runs = RunStore(two_run_store).list()
     app = run_page()
-    assert len(figure_of(app.main.get("plotly_chart")[0])["data"]) == 4
-    app.multiselect(key="results_runs").set_value([run.run_id for run in runs]).run()
+    assert app.multiselect(key="results_runs").value == [run.run_id for run in runs], "the latest runs are preselected"
     traces = figure_of(app.main.get("plotly_chart")[0])["data"]
-    # Two runs × (loss, accuracy) × (train, validation).
-    assert len(traces) == 8
-    names = {trace["name"] for trace in traces}
-    assert names == {f"{run.config.describe()} — {part}" for run in runs for part in ("train", "validation")}
+    # Two runs × (loss, accuracy) × (train, validation), and a key to the two line styles.
+    assert len(traces) == 10
+    legend = [trace["name"] for trace in traces if trace.get("showlegend", True)]
+    # Only the setting the runs differ in is named: the hidden size.
+    assert legend == ["1×24", "1×16", "solid: training", "dashed: validation"]
     assert traces[0]["y"] == pytest.approx(runs[0].history["loss"])
+    assert traces[0]["x"] == [1.0, 2.0]
+
+    app.multiselect(key="results_runs").set_value([runs[0].run_id]).run()
+    figure = figure_of(app.main.get("plotly_chart")[0])
+    names = [trace["name"] for trace in figure["data"]]
+    assert names[:2] == ["training (average over each epoch)", "validation (end of each epoch)"]
+    colours = {trace["line"]["color"] for trace in figure["data"]}
+    assert colours == {"#1f77b4", "#ff7f0e"}, "training and validation differ in colour"
+    assert figure["layout"]["xaxis"]["range"] == pytest.approx([0, 2.04]), "the axis spans the epochs trained"
 
 
 def test_runs_table_lists_every_run(monkeypatch, two_run_store):
@@ -150,11 +158,13 @@ def test_runs_table_lists_every_run(monkeypatch, two_run_store):
     runs = RunStore(two_run_store).list()
     table = run_page().main.dataframe[0].value
     assert len(table) == 2
-    assert set(TABLE_COLUMNS) <= set(table.columns)
-    assert list(table["Run"]) == [run.run_id for run in runs]
+    assert list(table.columns[:4]) == ["Network", "Epochs", "Batch size", "Test accuracy"], "human columns first"
+    assert table.columns[-1] == "Run id"
+    assert list(table["Run id"]) == [run.run_id for run in runs]
+    assert list(table["Network"]) == ["1×24 relu", "1×16 relu"]
+    assert list(table["Epochs"]) == ["2", "2"]
     assert list(table["Parameters"]) == [count_parameters(run.config) for run in runs]
     assert list(table["Test accuracy"]) == pytest.approx([100 * run.test_accuracy for run in runs])
-    assert list(table["Stopped"]) == [False, False]
 
 
 def test_downloads_offer_model_and_json(monkeypatch, two_run_store):
@@ -190,7 +200,8 @@ def test_stopped_run_is_marked(monkeypatch, stopped_store):
     use_store(monkeypatch, stopped_store)
     app = run_page()
     assert "Stopped early after 1 epoch (of 3 planned)" in app.main.warning[0].value
-    assert list(app.main.dataframe[0].value["Stopped"]) == [True]
+    assert list(app.main.dataframe[0].value["Epochs"]) == ["1 of 3 (stopped)"]
+    assert app.main.subheader[0].value == "Test results of 1×16 relu, stopped after 1 of 3 ep, batch 100"
 
 
 def test_delete_removes_the_run_from_the_store(monkeypatch, tmp_path, two_run_store):
@@ -203,7 +214,7 @@ def test_delete_removes_the_run_from_the_store(monkeypatch, tmp_path, two_run_st
     monkeypatch.setenv(state.ADMIN_TOKEN_VARIABLE, "teacher-token")
     app = run_page()
     app.text_input(key=results_view.TEACHER_TOKEN_KEY).input("teacher-token").run()
-    assert app.multiselect(key="results_runs").value == [doomed.run_id]
+    assert app.multiselect(key="results_runs").value == [doomed.run_id, kept.run_id]
     app.selectbox(key="results_manage_run").set_value(doomed.run_id).run()
     assert app.button(key="results_delete").disabled
     app.checkbox(key="results_confirm_delete").check().run()
@@ -319,3 +330,48 @@ def test_diverging_image_is_red_for_positive_white_for_zero_blue_for_negative():
     assert image[0, 4].tolist() == [33, 102, 172]
     # Half the strongest weight is halfway from white to full blue.
     assert image[0, 6].tolist() == [144, 178, 214]
+
+
+@pytest.fixture(scope="module")
+def mixed_store(tmp_path_factory, two_run_store, stopped_store):
+    """The two finished runs and, newer than both, the stopped one."""
+    root = tmp_path_factory.mktemp("mixed_runs")
+    for source in (two_run_store, stopped_store):
+        for folder in pathlib.Path(source).iterdir():
+            shutil.copytree(folder, root / folder.name)
+    return root
+
+
+def test_a_stopped_run_is_never_the_default_over_a_finished_one(monkeypatch, mixed_store):
+    use_store(monkeypatch, mixed_store)
+    stopped, newest_finished, oldest = RunStore(mixed_store).list()
+    assert stopped.stopped and not newest_finished.stopped
+    app = run_page()
+    assert app.multiselect(key="results_runs").value == [newest_finished.run_id, oldest.run_id]
+    assert app.sidebar.metric[0].value == f"{newest_finished.test_accuracy:.2%}"
+    titles = app.selectbox(key="results_manage_run").options
+    assert any("stopped after 1 of 3 ep" in title for title in titles), titles
+
+
+def fake_run(number, stopped=False, **settings):
+    config = TrainConfig(**settings)
+    history = {"loss": [0.3], "accuracy": [0.9], "val_loss": [0.3], "val_accuracy": [0.9], "epoch_fraction": [1.0]}
+    return SimpleNamespace(run_id=f"2026-run-{number:04d}", config=config, history=history, stopped=stopped,
+                           epochs_trained=1, test_accuracy=0.9)
+
+
+def test_legends_name_only_the_settings_that_differ():
+    runs = [fake_run(1, hidden_size=64), fake_run(2, hidden_size=64, learning_rate=0.01),
+            fake_run(3, hidden_size=128), fake_run(4, hidden_size=64, epochs=20, stopped=True),
+            fake_run(5, hidden_size=64)]
+    labels = list(results_view.curve_histories(runs))
+    assert labels == [
+        "2×64, 5 ep, lr 0.001 (#0001)", "2×64, 5 ep, lr 0.01", "2×128, 5 ep, lr 0.001",
+        "2×64, 20 ep, lr 0.001, stopped after 1 ep", "2×64, 5 ep, lr 0.001 (#0005)",
+    ]
+
+
+def test_the_comparison_starts_with_the_active_and_the_newest_finished_runs():
+    runs = [fake_run(5, stopped=True), fake_run(4), fake_run(3), fake_run(2), fake_run(1)]
+    assert widgets.default_compared(runs, active=runs[3]) == ["2026-run-0002", "2026-run-0004", "2026-run-0003"]
+    assert widgets.default_compared(runs, active=None) == ["2026-run-0004", "2026-run-0003", "2026-run-0002"]

@@ -1,5 +1,7 @@
 """AppTest test of the Sweep page: a small sweep trains, plots, and comes back from the store."""
 
+import json
+
 import pytest
 
 from app_helpers import open_page, rerun_until, use_fresh_store
@@ -18,16 +20,23 @@ def run_sweep(app):
 
 
 def states(app):
-    return list(app.dataframe[0].value["state"]) if app.dataframe else []
+    return list(app.dataframe[0].value["Status"]) if app.dataframe else []
 
 
 def test_sweep_trains_each_value_plots_it_and_reuses_stored_runs(monkeypatch, tmp_path):
     use_fresh_store(monkeypatch, tmp_path / "runs")
     app = run_sweep(open_page(SWEEP_PAGE))
     app = rerun_until(app, lambda page: states(page) == ["done", "done"] and page.get("plotly_chart"))
-    assert list(app.dataframe[0].value["hidden_size"]) == [8, 12]
-    figure = app.get("plotly_chart")[0].proto.spec
-    assert '"x":[8,12]' in figure.replace(" ", "")
+    table = app.dataframe[0].value
+    # Human names, and no column that is empty ("None") for most rows.
+    assert list(table.columns) == ["Hidden size", "Status", "Progress"]
+    assert list(table["Hidden size"]) == ["8", "12"]
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    # The swept values themselves are the axis categories, in order, whatever has finished.
+    assert figure["layout"]["xaxis"]["type"] == "category"
+    assert figure["layout"]["xaxis"]["categoryarray"] == ["8", "12"]
+    assert figure["layout"]["xaxis"]["title"]["text"] == "Hidden size"
+    assert figure["data"][0]["x"] == ["8", "12"]
     assert len(list((tmp_path / "runs").iterdir())) == 2
 
     again = run_sweep(open_page(SWEEP_PAGE))
@@ -40,3 +49,25 @@ def test_bad_sweep_values_get_a_message(monkeypatch, tmp_path):
     app.text_input(key="sweep_values").input("8, 4096")
     app.button[0].click().run()
     assert "hidden_size must be from 1 to 2048, got 4096" in app.error[0].value
+
+
+def test_status_reads_progress_within_an_epoch():
+    from types import SimpleNamespace
+
+    from dashboard.sweep_view import status_text
+
+    running = SimpleNamespace(state="running", epoch=2, epochs=3, step=120, steps_per_epoch=540, reused=False)
+    assert status_text(running) == "epoch 2/3, step 120/540"
+    queued = SimpleNamespace(state="queued", queue_position=2, reused=False)
+    assert status_text(queued) == "waiting (queue position 2)"
+    assert status_text(SimpleNamespace(state="done", reused=True)) == "done (stored)"
+
+
+def test_sweep_axis_keeps_every_value_from_the_first_point():
+    from dashboard.curve_charts import sweep_figure
+
+    rows = [{"value": 0.001, "test_accuracy": 0.95, "train_seconds": 4.0}]
+    figure = sweep_figure(rows, "Learning rate", [0.0001, 0.001, 0.01, 0.1])
+    assert list(figure.layout.xaxis.categoryarray) == ["0.0001", "0.001", "0.01", "0.1"]
+    assert figure.layout.xaxis.type == "category"
+    assert list(figure.data[0].x) == ["0.001"]

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_helpers import open_page, rerun_until, texts, use_fresh_store
+from conftest import REPO_ROOT
 
 TRAIN_PAGE = "pages/1_Train.py"
 # The pages train in Ray workers, as on a real server.
@@ -110,7 +111,6 @@ def _stopped_history_page():
     train_view.history_view(
         {"loss": [0.5, 0.4], "accuracy": [0.8, 0.85], "val_loss": [0.45, 0.42], "val_accuracy": [0.82, 0.84],
          "seconds": [1.0, 0.4], "epoch_fraction": [1.0, 0.4]},
-        label="2×50 relu, 5 ep, batch 100",
     )
 
 
@@ -120,3 +120,77 @@ def test_the_table_says_which_epoch_a_stop_cut_short():
     table = app.dataframe[0].value
     assert list(table.index) == ["1", "2 (stopped at 40%)"]
     assert list(table["val_accuracy"]) == [0.82, 0.84]
+
+
+def test_settings_update_the_size_estimate_and_code_without_training(fresh_store):
+    app = open_page(TRAIN_PAGE)
+    app.select_slider(key="hidden_size").set_value(128).run()
+    assert not app.exception
+    assert "118,282 trainable parameters" in texts(app), "the size follows the slider at once"
+    assert app.code[0].value.count('layers.Dense(128, activation="relu")') == 2
+    assert "Press **Train**" in texts(app) and not app.get("progress"), "nothing started"
+    from dashboard import state
+
+    assert state.get_job_manager().active_jobs() == []
+
+
+def test_settings_go_in_the_link_and_a_link_opens_them(fresh_store):
+    app = open_page(TRAIN_PAGE)
+    app.select_slider(key="hidden_size").set_value(128).run()
+    app.slider(key="epochs").set_value(3).run()
+    assert app.query_params == {"hidden_size": "128", "epochs": "3"}, "only settings that differ from the seed"
+
+    linked = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=120)
+    linked.switch_page(TRAIN_PAGE)
+    linked.query_params.update({"hidden_size": "256", "epochs": "3", "learning_rate": "0.01", "optimizer": "sgd"})
+    linked.run()
+    assert not linked.exception
+    assert linked.select_slider(key="hidden_size").value == 256 and linked.slider(key="epochs").value == 3
+    assert linked.select_slider(key="learning_rate").value == 0.01 and linked.selectbox(key="optimizer").value == "sgd"
+
+
+def test_a_bad_link_falls_back_to_the_seed_with_a_one_line_note(fresh_store):
+    linked = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=120)
+    linked.switch_page(TRAIN_PAGE)
+    linked.query_params.update({"hidden_size": "abc", "epochs": "500", "batch_size": "64", "dataset": "cifar"})
+    linked.run()
+    assert not linked.exception
+    assert linked.select_slider(key="hidden_size").value == 50 and linked.slider(key="epochs").value == 5
+    assert linked.select_slider(key="batch_size").value == 64, "the valid value of the link is kept"
+    note = next(caption.value for caption in linked.caption if "cannot be used" in caption.value)
+    assert "hidden_size=abc" in note and "epochs=500" in note and "dataset=cifar" in note
+
+
+def test_settings_from_link_accepts_only_values_the_controls_offer():
+    from dashboard.train_settings import link_query, settings_from_link
+    from mnist_core.config import TrainConfig
+
+    values, rejected = settings_from_link({"hidden_size": "130", "dropout": "0.2", "seed": "-1", "optimizer": "adam"})
+    assert values == {"dropout": 0.2, "optimizer": "adam"}
+    assert rejected == ["hidden_size=130", "seed=-1"]
+    config = TrainConfig(hidden_size=128, learning_rate=0.01)
+    assert link_query(config) == {"hidden_size": "128", "learning_rate": "0.01"}
+    assert settings_from_link(link_query(config)) == ({"hidden_size": 128, "learning_rate": 0.01}, [])
+
+
+def test_a_new_session_of_the_same_browser_finds_its_running_training(fresh_store):
+    from dashboard import state
+    from mnist_core.config import TrainConfig
+
+    owner = "0123456789abcdef0123456789abcdef"
+    job = state.get_job_manager().submit(TrainConfig(hidden_size=256, epochs=40), owner=owner)
+    try:
+        # What the owner cookie gives a reloaded page; AppTest has no browser to hold the cookie.
+        reloaded = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=120)
+        reloaded.session_state["owner_id"] = owner
+        reloaded.switch_page(TRAIN_PAGE)
+        reloaded.run()
+        assert not reloaded.exception
+        assert any(header.value == "Training 2×256 relu, 40 ep, batch 100" for header in reloaded.subheader)
+        assert reloaded.button(key=f"stop-{job.job_id}")
+
+        stranger = open_page(TRAIN_PAGE)
+        assert not any(header.value.startswith("Training") for header in stranger.subheader)
+        assert not [button for button in stranger.button if button.key and button.key.startswith("stop-")]
+    finally:
+        state.get_job_manager().stop(job.job_id, owner)
