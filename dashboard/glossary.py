@@ -73,14 +73,15 @@ def language():
 
 
 def language_switch():
-    """Shows the English/Chinese switch for the explanations (in the sidebar).
+    """Shows the English/Chinese switch for the whole interface (at the top of the sidebar).
 
-    The choice is copied to a plain session key, because a widget's own value is forgotten when
-    the student moves to another page.
+    The label is in both languages, so a reader of either finds it. The choice is copied to a
+    plain session key, because a widget's own value is forgotten when the student moves to
+    another page.
     """
     codes = list(LANGUAGES)
     st.radio(
-        "Explanations · 解释", codes, index=codes.index(language()), format_func=LANGUAGES.get,
+        ":material/translate: Language · 语言", codes, index=codes.index(language()), format_func=LANGUAGES.get,
         key="language_switch", horizontal=True,
         on_change=lambda: st.session_state.update({_LANGUAGE_KEY: st.session_state.language_switch}),
     )
@@ -103,7 +104,21 @@ def term(name):
 def explain(*names):
     """Shows the named terms as one expandable box of short explanations."""
     titles = " · ".join(term(name)[0] for name in names)
-    with st.expander(f"What is {titles}?" if language() == "en" else f"什么是 {titles}？"):
+    with st.expander(tr(f"What is {titles}?", f"什么是 {titles}？")):
         for name in names:
             title, text = term(name)
             st.markdown(f"**{title}** — {text}")
+
+
+def run_name(config):
+    """Returns a run's settings as a short label in the chosen language, like "2×50 relu, 5 ep, batch 100"."""
+    if language() == "en":
+        return config.describe()
+    name = f"{config.hidden_layers}×{config.hidden_size} {config.activation}，{config.epochs} 轮，批大小 {config.batch_size}"
+    return name if config.dataset == "mnist" else f"{name}，{config.dataset}"
+
+
+def run_label(run):
+    """Returns a stored run's label in the chosen language: its settings, test accuracy and whether it stopped."""
+    label = f"{run_name(run.config)} · {run.test_accuracy:.2%}"
+    return label + tr(" (stopped)", "（提前停止）") if run.stopped else label

@@ -105,3 +105,15 @@ def active_run():
 def set_active_run(run_id):
     """Makes `run_id` the run the sidebar, Results and Draw pages start from."""
     st.session_state[_ACTIVE_RUN_KEY] = run_id
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def get_likeness_reference(name):
+    """Returns the `LikenessReference` of dataset `name`'s training images, built once per server.
+
+    Raises:
+        DatasetUnavailableError: when the data is not on disk and cannot be downloaded.
+    """
+    from mnist_core.likeness import fit_likeness
+
+    return fit_likeness(load_dataset(name).train_images)
