@@ -179,13 +179,15 @@ def input_and_saliency(model, prediction, class_names):
     """Shows the 28×28 input next to its gradient × input map for the digit the network read."""
     answer = class_names[prediction.digit]
     pixel_map = saliency(model, prediction.image, prediction.digit)
+    input_figure = charts.image_figure(prediction.image, tr("What the network sees (28×28)", "网络看到的图像（28×28）"))
+    input_figure.update_traces(hovertemplate=tr("row %{y}, column %{x}: %{z:.2f}", "第 %{y} 行，第 %{x} 列：%{z:.2f}")
+                               + "<extra></extra>")
+    saliency_figure = charts.saliency_figure(pixel_map, tr(f"Pixels that pushed towards {answer}", f"推向 {answer} 的像素"))
+    saliency_figure.update_traces(hovertemplate=tr("row %{y}, column %{x}: %{z:+.3g}", "第 %{y} 行，第 %{x} 列：%{z:+.3g}")
+                                  + "<extra></extra>")
     input_column, saliency_column, caption_column = st.columns(3, vertical_alignment="center")
-    with input_column:
-        st.plotly_chart(charts.image_figure(prediction.image, tr("What the network sees (28×28)", "网络看到的图像（28×28）")),
-                        width="content")
-    with saliency_column:
-        st.plotly_chart(charts.saliency_figure(pixel_map, tr(f"Pixels that pushed towards {answer}",
-                                                             f"推向 {answer} 的像素")), width="content")
+    input_column.plotly_chart(input_figure, width="content")
+    saliency_column.plotly_chart(saliency_figure, width="content")
     caption_column.caption(tr(
         f"Gradient × input: red ink pushed the network towards {answer}, blue ink pushed it away, "
         "and white pixels, including every pixel without ink, made no difference.",

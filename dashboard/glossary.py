@@ -4,6 +4,8 @@ import streamlit as st
 
 LANGUAGES = {"en": "English", "zh": "中文"}
 _LANGUAGE_KEY = "language"
+# In both languages, so a reader of either finds the switch.
+SWITCH_LABEL = ":material/translate: Language · 语言"
 
 TERMS = {
     "flatten": {
@@ -81,7 +83,7 @@ def language_switch():
     """
     codes = list(LANGUAGES)
     st.radio(
-        ":material/translate: Language · 语言", codes, index=codes.index(language()), format_func=LANGUAGES.get,
+        SWITCH_LABEL, codes, index=codes.index(language()), format_func=LANGUAGES.get,
         key="language_switch", horizontal=True,
         on_change=lambda: st.session_state.update({_LANGUAGE_KEY: st.session_state.language_switch}),
     )
