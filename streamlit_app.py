@@ -48,7 +48,8 @@ with right:
     runs, _ = state.list_runs()
     if runs:
         best = max(runs, key=lambda run: run.test_accuracy)
-        st.markdown(tr(f"**{len(runs)}** runs stored.", f"已保存 **{len(runs)}** 个运行。"))
+        stored = f"**{len(runs)}** run stored." if len(runs) == 1 else f"**{len(runs)}** runs stored."
+        st.markdown(tr(stored, f"已保存 **{len(runs)}** 个运行。"))
         st.markdown(tr(f"Best so far: **{best.test_accuracy:.2%}** test accuracy — {run_name(best.config)}.",
                        f"目前最好：测试准确率 **{best.test_accuracy:.2%}** — {run_name(best.config)}。"))
     else:
