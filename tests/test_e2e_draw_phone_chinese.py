@@ -181,3 +181,28 @@ def test_home_and_draw_fit_the_screen_in_both_languages(open_page, path, viewpor
                  and line.strip() != "English"]
         assert lines == [], lines
     save_screenshot(page, f"{path.lower()}-{viewport_name}-{language}")
+
+
+def shown_prompt(page):
+    """Waits for the request to draw and returns the text of the main area's info alerts."""
+    page.locator(MAIN).get_by_text("Draw a digit on the black canvas").wait_for()
+    assert answer_metric(page).count() == 0, "a reading is still shown on an empty canvas"
+    return page.locator(f"{MAIN} [data-testid='stAlert']").all_inner_texts()
+
+
+def test_the_trash_icon_and_clear_give_the_same_message(open_page):
+    page = open_page("Draw", DESKTOP)
+    before = shown_prompt(page)
+    draw_stroke(page, zero_points())
+    wait_for_idle(page)
+    answer_metric(page).wait_for()
+    # The canvas' own toolbar names its trash icon "Reset canvas & history".
+    page.locator("button[title='Reset canvas & history']").click()
+    wait_for_idle(page)
+    after_trash = shown_prompt(page)
+    draw_stroke(page, zero_points())
+    wait_for_idle(page)
+    answer_metric(page).wait_for()
+    page.get_by_role("button", name="Clear").click()
+    wait_for_idle(page)
+    assert shown_prompt(page) == after_trash == before
