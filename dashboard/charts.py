@@ -24,16 +24,25 @@ def confusion_figure(confusion, class_names):
     return figure
 
 
-def probabilities_figure(probabilities, class_names):
-    """A bar chart of the ten class probabilities, the top one highlighted."""
+def probabilities_figure(probabilities, class_names, value_labels=None):
+    """A bar chart of the ten class probabilities, the top one highlighted, each value printed on its bar.
+
+    Args:
+        probabilities: ten probabilities that add up to 1.
+        class_names: the ten class names, in label order.
+        value_labels: the text printed above each bar; one decimal percentages by default.
+    """
     probabilities = np.asarray(probabilities, dtype=float)
+    labels = value_labels or [f"{value:.1%}" for value in probabilities]
     colours = ["#d62728" if index == probabilities.argmax() else "#1f77b4" for index in range(len(probabilities))]
     figure = go.Figure(
         go.Bar(x=[str(name) for name in class_names], y=probabilities, marker_color=colours,
+               text=labels, textposition="outside", cliponaxis=False, textfont={"size": 11},
                hovertemplate="%{x}: %{y:.1%}<extra></extra>")
     )
+    # The headroom above 100% keeps the top bar's value inside the chart.
     figure.update_layout(height=260, margin={"t": 10, "b": 10, "l": 10, "r": 10},
-                         yaxis={"range": [0, 1], "tickformat": ".0%"})
+                         yaxis={"range": [0, 1.15], "tickformat": ".0%", "tickvals": [0, 0.25, 0.5, 0.75, 1]})
     figure.update_xaxes(type="category")
     return figure
 

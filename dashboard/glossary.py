@@ -4,6 +4,8 @@ import streamlit as st
 
 LANGUAGES = {"en": "English", "zh": "中文"}
 _LANGUAGE_KEY = "language"
+# In both languages, so a reader of either finds the switch.
+SWITCH_LABEL = ":material/translate: Language · 语言"
 
 TERMS = {
     "flatten": {
@@ -73,14 +75,15 @@ def language():
 
 
 def language_switch():
-    """Shows the English/Chinese switch for the explanations (in the sidebar).
+    """Shows the English/Chinese switch for the whole interface (at the top of the sidebar).
 
-    The choice is copied to a plain session key, because a widget's own value is forgotten when
-    the student moves to another page.
+    The label is in both languages, so a reader of either finds it. The choice is copied to a
+    plain session key, because a widget's own value is forgotten when the student moves to
+    another page.
     """
     codes = list(LANGUAGES)
     st.radio(
-        "Explanations · 解释", codes, index=codes.index(language()), format_func=LANGUAGES.get,
+        SWITCH_LABEL, codes, index=codes.index(language()), format_func=LANGUAGES.get,
         key="language_switch", horizontal=True,
         on_change=lambda: st.session_state.update({_LANGUAGE_KEY: st.session_state.language_switch}),
     )
@@ -103,7 +106,7 @@ def term(name):
 def explain(*names):
     """Shows the named terms as one expandable box of short explanations."""
     titles = " · ".join(term(name)[0] for name in names)
-    with st.expander(f"What is {titles}?" if language() == "en" else f"什么是 {titles}？"):
+    with st.expander(tr(f"What is {titles}?", f"什么是 {titles}？")):
         for name in names:
             title, text = term(name)
             st.markdown(f"**{title}** — {text}")

@@ -24,10 +24,13 @@ def cell_gallery(run, dataset, true_class, predicted_class, limit=CELL_IMAGES_SH
                                         true_class, predicted_class)
     names = dataset.class_names
     unit = "image" if len(indices) == 1 else "images"
-    summary = f"true {names[true_class]} → predicted {names[predicted_class]}: {len(indices):,} {unit}."
+    summary = tr(f"true {names[true_class]} → predicted {names[predicted_class]}: {len(indices):,} {unit}.",
+                 f"真实 {names[true_class]} → 预测 {names[predicted_class]}：{len(indices):,} 张图像。")
     if len(indices) > limit:
-        shown = "the network was surest of" if true_class != predicted_class else "first in the test set"
-        summary += f" The {limit} {shown} are shown."
+        if true_class != predicted_class:
+            summary += tr(f" The {limit} the network was surest of are shown.", f" 显示网络最有把握的 {limit} 张。")
+        else:
+            summary += tr(f" The {limit} first in the test set are shown.", f" 显示测试集中的前 {limit} 张。")
     images = [results_view.enlarged(dataset.test_images[index, :, :, 0]) for index in indices[:limit]]
     # Correct images have no stored probability (NaN), so their captions name only the image.
     captions = [f"#{index}" if np.isnan(confidence) else f"#{index} · {results_view.percent(confidence)}"
@@ -55,11 +58,13 @@ def show_class_charts(run, class_names):
     """Shows accuracy per class and the clickable confusion matrix; returns the clicked cell or None."""
     per_class_column, confusion_column = st.columns(2)
     with per_class_column:
-        st.markdown("**Accuracy per class**: the weakest in red, the dotted line is all classes")
+        st.markdown(tr("**Accuracy per class**: the weakest in red, the dotted line is all classes",
+                       "**各类别准确率**：最弱的一类为红色，虚线为全部类别"))
         per_class = charts.per_class_figure(run.per_class_accuracy, class_names, run.test_accuracy)
         st.plotly_chart(per_class, width="stretch")
     with confusion_column:
-        st.markdown("**Confusion matrix**: rows are the true class, columns the prediction")
+        st.markdown(tr("**Confusion matrix**: rows are the true class, columns the prediction",
+                       "**混淆矩阵**：行是真实类别，列是预测类别"))
         # The chart cannot zoom, so its mode bar would only cover the "predicted" axis title.
         event = st.plotly_chart(charts.selectable_confusion_figure(run.confusion, class_names), width="stretch",
                                 on_select="rerun", selection_mode="points", key=CONFUSION_KEY,
@@ -69,24 +74,25 @@ def show_class_charts(run, class_names):
 
 def show_cell_images(run, dataset, cell):
     """Shows the test images of the clicked confusion-matrix cell, or how to pick one."""
-    st.subheader("Look inside the confusion matrix")
+    st.subheader(tr("Look inside the confusion matrix", "看看混淆矩阵里面"))
     if cell is None:
-        st.info(CELL_HINT, icon=":material/touch_app:")
+        st.info(tr(CELL_HINT, "点击混淆矩阵中的一个格子，查看其中的图像。"), icon=":material/touch_app:")
         return
     summary, images, captions = cell_gallery(run, dataset, *cell)
-    st.caption(summary + " Click the cell again to clear it.")
+    st.caption(summary + tr(" Click the cell again to clear it.", " 再次点击该格子即可取消。"))
     results_view.show_gallery(images, captions)
 
 
 def show_first_layer_weights(run):
     """Shows each first-layer unit's 784 weights as a 28×28 image, red positive and blue negative."""
-    st.subheader("First-layer weights")
+    st.subheader(tr("First-layer weights", "第一层权重"))
     try:
         # The first model a server loads also imports TensorFlow, which takes seconds.
         with st.spinner(glossary.tr("Loading the network…", "正在加载网络…")):
             weights = first_layer_weights(run.load_model())
     except FileNotFoundError:
-        st.error(f"Run {run.run_id} was deleted from the store, so its weights are gone. Reload the page.")
+        st.error(tr(f"Run {run.run_id} was deleted from the store, so its weights are gone. Reload the page.",
+                    f"运行 {run.run_id} 已从存储中删除，它的权重也没有了。请刷新页面。"))
         return
     except CorruptRunError:
         st.error(tr(f"Run {run.run_id}'s model file cannot be read, so its weights cannot be shown. "
@@ -94,10 +100,15 @@ def show_first_layer_weights(run):
                     f"运行 {run.run_id} 的模型文件无法读取，因此无法显示权重。请在下方删除该运行，或请老师删除。"))
         return
     units = run.config.hidden_size
-    shown = f"the first {len(weights)} of its {units} units" if units > len(weights) else f"all {units} units"
-    st.caption(f"Each unit of the first hidden layer weighs every pixel of the image: red pixels excite it, "
-               f"blue pixels inhibit it. Shown: {shown}, each image scaled to its own strongest weight.")
+    if units > len(weights):
+        shown = tr(f"the first {len(weights)} of its {units} units", f"{units} 个单元中的前 {len(weights)} 个")
+    else:
+        shown = tr(f"all {units} units", f"全部 {units} 个单元")
+    st.caption(tr(f"Each unit of the first hidden layer weighs every pixel of the image: red pixels excite it, "
+                  f"blue pixels inhibit it. Shown: {shown}, each image scaled to its own strongest weight.",
+                  f"第一隐藏层的每个单元都对图像的每个像素加权：红色像素激活它，蓝色像素抑制它。"
+                  f"显示：{shown}，每张图按它自己最强的权重缩放。"))
     # A grey frame keeps units with faint weights from fading into the white page.
     images = [np.pad(charts.diverging_image(unit_weights, zoom=results_view.GALLERY_ZOOM), ((1, 1), (1, 1), (0, 0)),
                      constant_values=200) for unit_weights in weights]
-    results_view.show_gallery(images, [f"unit {number}" for number in range(1, len(images) + 1)])
+    results_view.show_gallery(images, [tr(f"unit {number}", f"单元 {number}") for number in range(1, len(images) + 1)])

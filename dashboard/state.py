@@ -206,3 +206,15 @@ def visible(message):
         if len(folder) > 1:
             text = text.replace(folder, placeholder)
     return text
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def get_likeness_reference(name):
+    """Returns the `LikenessReference` of dataset `name`'s training images, built once per server.
+
+    Raises:
+        DatasetUnavailableError: when the data is not on disk and cannot be downloaded.
+    """
+    from mnist_core.likeness import fit_likeness
+
+    return fit_likeness(load_dataset(name).train_images)

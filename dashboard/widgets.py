@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import glossary, state
+from dashboard.glossary import tr
 from mnist_core.model import count_parameters
 
 HOME_PAGE = "streamlit_app.py"
@@ -10,48 +11,61 @@ TRAIN_PAGE = "pages/1_Train.py"
 RESULTS_PAGE = "pages/2_Results.py"
 DRAW_PAGE = "pages/3_Draw.py"
 SWEEP_PAGE = "pages/4_Sweep.py"
-NAVIGATION = (
-    (HOME_PAGE, "Home", ":material/home:"),
-    (TRAIN_PAGE, "Train", ":material/model_training:"),
-    (RESULTS_PAGE, "Results", ":material/insights:"),
-    (DRAW_PAGE, "Draw", ":material/draw:"),
-    (SWEEP_PAGE, "Sweep", ":material/tune:"),
-)
+
+
+def navigation():
+    """Returns (page, label, icon) of every page, in the sidebar's order and the chosen language."""
+    return (
+        (HOME_PAGE, tr("Home", "首页"), ":material/home:"),
+        (TRAIN_PAGE, tr("Train", "训练"), ":material/model_training:"),
+        (RESULTS_PAGE, tr("Results", "结果"), ":material/insights:"),
+        (DRAW_PAGE, tr("Draw", "画数字"), ":material/draw:"),
+        (SWEEP_PAGE, tr("Sweep", "扫参"), ":material/tune:"),
+    )
 
 
 def sidebar():
-    """Shows the active run's key settings and test accuracy, and how to change it."""
+    """Shows the language switch, the pages, and the active run's key settings and test accuracy."""
     run = state.active_run()
     _, warnings = state.list_runs()
     with st.sidebar:
-        for page, label, icon in NAVIGATION:
+        # First in the sidebar, so a reader of either language finds it without scrolling.
+        glossary.language_switch()
+        for page, label, icon in navigation():
             st.page_link(page, label=label, icon=icon)
         st.divider()
-        st.subheader("Active run")
+        st.subheader(tr("Active run", "当前运行"))
         if run is None:
-            st.info("No run trained yet.")
-            st.page_link(TRAIN_PAGE, label="Train your first network", icon=":material/model_training:")
+            st.info(tr("No run trained yet.", "还没有训练过的运行。"))
+            st.page_link(TRAIN_PAGE, label=tr("Train your first network", "训练你的第一个网络"),
+                         icon=":material/model_training:")
         else:
-            config = run.config
-            st.markdown(f"**{config.describe()}**")
-            stopped = " · stopped early" if run.stopped else ""
-            st.metric("Test accuracy", f"{run.test_accuracy:.2%}", help="Share of the 10,000 test images classified correctly.")
-            st.caption(
-                f"{count_parameters(config):,} parameters · {config.optimizer}, lr {config.learning_rate:g}"
-                f" · {config.dataset}{stopped}"
-            )
-            st.caption(f"Run `{run.run_id}`. Pick another on Results or Draw; train a new one on Train.")
+            _active_run_summary(run)
         for warning in warnings:
             st.warning(state.visible(warning))
-        st.divider()
-        glossary.language_switch()
     return run
+
+
+def _active_run_summary(run):
+    """Shows the active run's settings, test accuracy and where to pick another one."""
+    config = run.config
+    st.markdown(f"**{run_name(run)}**")
+    stopped = tr(" · stopped early", " · 提前停止") if run.stopped else ""
+    st.metric(tr("Test accuracy", "测试准确率"), f"{run.test_accuracy:.2%}",
+              help=tr("Share of the 10,000 test images classified correctly.", "10,000 张测试图像中被正确分类的比例。"))
+    parameters = count_parameters(config)
+    st.caption(tr(f"{parameters:,} parameters · {config.optimizer}, lr {config.learning_rate:g}",
+                  f"{parameters:,} 个参数 · {config.optimizer}，学习率 {config.learning_rate:g}")
+               + f" · {config.dataset}{stopped}")
+    st.caption(tr(f"Run `{run.run_id}`. Pick another on Results or Draw; train a new one on Train.",
+                  f"运行 `{run.run_id}`。可在“结果”或“画数字”页选择其他运行；在“训练”页训练新的运行。"))
 
 
 def no_run_message():
     """Tells a student with no stored run where to go first, then stops the page."""
-    st.info("No network has been trained yet. Train one first — the seed network takes a few seconds.")
-    st.page_link(TRAIN_PAGE, label="Go to Train", icon=":material/model_training:")
+    st.info(tr("No network has been trained yet. Train one first — the seed network takes a few seconds.",
+               "还没有训练过网络。请先训练一个——种子网络只需几秒钟。"))
+    st.page_link(TRAIN_PAGE, label=tr("Go to Train", "去训练"), icon=":material/model_training:")
     st.stop()
 
 

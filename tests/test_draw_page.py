@@ -20,6 +20,7 @@ from mnist_core.data import load_dataset
 from mnist_core.predict import predict_image28
 from mnist_core.run_record import MODEL_FILE, _load_model_cached
 from mnist_core.runs import RUNS_DIR_VARIABLE, RunStore, train_or_reuse
+from unlike_drawings import horizontal_line
 
 ENTRYPOINT = str(REPO_ROOT / "streamlit_app.py")
 DRAW_PAGE = "pages/3_Draw.py"  # Relative to the entrypoint, as AppTest.switch_page wants it.
@@ -133,6 +134,11 @@ def figure_titled(app, start):
     return None
 
 
+def percent_value(text):
+    """Returns a shown percentage such as "97.1%", "> 99.9%" or "< 0.1%" as a number of percent."""
+    return float(text.lstrip("<> ").rstrip("%"))
+
+
 def every_run_rows(app):
     """Returns the rows of the "One drawing, every run" table as dicts."""
     return app.main.dataframe[0].value.to_dict("records")
@@ -144,7 +150,8 @@ def test_a_drawn_mnist_digit_is_read_correctly(trained_store, mnist_test_images,
     app = run_page(images[index])
     metrics = main_metrics(app)
     assert metrics["The network reads"] == str(labels[index])
-    assert float(metrics["Confidence"].rstrip("%")) > 90
+    assert percent_value(metrics["Confidence"]) > 90
+    assert not app.main.warning, "a real digit is not flagged as unlike a digit"
     heights = bar_heights(app)
     assert heights is not None and heights.shape == (10,)
     assert heights.sum() == pytest.approx(1.0, abs=1e-3)
@@ -198,7 +205,7 @@ def test_every_run_reads_the_same_drawing(trained_store, mnist_test_images):
     assert seed_row["Reads"] == str(labels[SEVEN_INDEX])
     assert seed_row["Note"] == "Picked above" and tiny_row["Note"] == ""
     # The picked run's row and the metrics above it come from the same 28×28 image.
-    assert seed_row["Confidence"] == pytest.approx(float(main_metrics(app)["Confidence"].rstrip("%")), abs=0.06)
+    assert seed_row["Confidence"] == pytest.approx(percent_value(main_metrics(app)["Confidence"]), abs=0.06)
     assert seed_row["Test accuracy"] == pytest.approx(100 * trained_store.test_accuracy)
     tiny_run = RunStore().list()[1]
     input_image = plotly_array(figure_titled(app, "What the network sees")["data"][0]["z"])
@@ -259,3 +266,41 @@ def test_a_picked_run_with_a_broken_model_says_so(trained_store, mnist_test_imag
 def test_compared_models_fit_in_the_model_cache():
     # One more than the compared runs is the run picked above, which may be older than all of them.
     assert draw_view.MAX_COMPARED_RUNS + 1 <= _load_model_cached.cache_info().maxsize
+
+
+def bar_texts(app):
+    """Returns the values printed on the probability bars."""
+    for figure in page_figures(app):
+        trace = figure["data"][0]
+        if trace.get("type") == "bar":
+            return trace["text"]
+    return None
+
+
+def test_the_bars_print_their_values(trained_store, mnist_test_images):
+    images, labels = mnist_test_images
+    app = run_page(images[SEVEN_INDEX])
+    texts, heights = bar_texts(app), bar_heights(app)
+    assert len(texts) == 10 and all(text.endswith("%") for text in texts)
+    for text, height in zip(texts, heights):
+        assert percent_value(text) == pytest.approx(100 * height, abs=0.051) or text in ("> 99.9%", "< 0.1%")
+    assert texts[labels[SEVEN_INDEX]] == main_metrics(app)["Confidence"]
+
+
+def test_a_horizontal_line_is_read_but_said_to_be_unlike_a_digit(trained_store):
+    app = run_page(horizontal_line(np.random.default_rng(0)))
+    assert "The network reads" in main_metrics(app), "the network still answers"
+    notes = [warning.value for warning in app.main.warning]
+    assert len(notes) == 1 and "This does not look like a digit" in notes[0]
+    assert "pixels tall" in notes[0] and "softmax always picks some class" in notes[0]
+    assert any("some class always wins" in caption.value for caption in app.main.caption)
+
+
+def test_the_trash_icon_and_clear_show_the_same_message(trained_store, mnist_test_images):
+    # The canvas' trash icon empties it to its black background and sends that image.
+    trashed = run_page(np.zeros((draw_view.CANVAS_SIZE, draw_view.CANVAS_SIZE), np.uint8))
+    cleared = run_page(mnist_test_images[0][SEVEN_INDEX])
+    cleared.button[0].click().run()
+    assert [info.value for info in trashed.main.info] == [info.value for info in cleared.main.info]
+    assert EMPTY_CANVAS_TEXT in trashed.main.info[0].value
+    assert main_metrics(trashed) == main_metrics(cleared) == {}

@@ -76,7 +76,7 @@ def test_bad_data_folder_gives_a_clear_message(fresh_store, monkeypatch, tmp_pat
 
 def test_home_shows_dataset_status_and_the_quick_start(fresh_store):
     app = open_page("streamlit_app.py")
-    assert "MNIST found in" in app.success[0].value
+    assert "MNIST is on this machine" in app.success[0].value
     assert "No runs yet" in texts(app)
     assert app.title[0].value == "Train your first neural network"
     labels = [link.proto.label for link in app.get("page_link")]
