@@ -76,7 +76,7 @@ with result_column:
         likeness = None
         st.caption(tr("The training images are not on this machine, so whether the drawing looks like them "
                       "cannot be checked.", "本机没有训练图像，因此无法检查这幅画是否像它们。"))
-    draw_view.show_reading(prediction, class_names, likeness)
+    draw_view.show_reading(prediction, class_names, likeness, digits=run.config.dataset == "mnist")
     glossary.explain("softmax")
 
 # The steps sit right under the MNIST-style switch, so switching it shows what it changes.
