@@ -154,13 +154,14 @@ def load_model(run):
                         "无法读取它的 model.keras 文件；请在“结果”页删除该运行")
 
 
-def show_reading(prediction, class_names, likeness):
+def show_reading(prediction, class_names, likeness, digits=True):
     """Shows what the network reads, how sure it is, and whether the drawing looks like its training images.
 
     Args:
         prediction: the `Prediction` of the drawing.
         class_names: the ten class names, in label order.
         likeness: the drawing's `Likeness`, or None when it could not be measured.
+        digits: whether the network was trained on digits (MNIST) rather than garments.
     """
     # A horizontal container keeps the answer on one line on a phone, right under the canvas.
     with st.container(horizontal=True, key="draw_answer"):
@@ -170,8 +171,7 @@ def show_reading(prediction, class_names, likeness):
                           "the others, not how sure anyone can be that it is a digit.",
                           "该答案的 softmax 概率：它比其他类别更像这一类多少，而不是它确实是一个数字的把握。"))
     if likeness is not None and likeness.is_unlike:
-        st.warning(unlike_note(likeness, digits=len(class_names) == 10 and str(class_names[0]) == "0"),
-                   icon=":material/help:")
+        st.warning(unlike_note(likeness, digits), icon=":material/help:")
     labels = [percent_label(value) for value in prediction.probabilities]
     st.plotly_chart(charts.probabilities_figure(prediction.probabilities, class_names, labels), width="stretch",
                     config={"displayModeBar": False})

@@ -1,4 +1,4 @@
-"""Short, exact explanations of the terms students meet, in English and Chinese, with a switch."""
+"""The interface language: the English/Chinese switch, tr() for every visible string, run names, and term explanations."""
 
 import streamlit as st
 

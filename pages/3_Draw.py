@@ -66,6 +66,14 @@ with result_column:
         st.error(tr(f"Run {run.run_id} cannot be used: {problem}. Pick another network above.",
                     f"运行 {run.run_id} 无法使用：{problem}。请在上方选择其他网络。"))
         st.stop()
+    # The training images the drawing is compared with are read once per server, before the first
+    # stroke, for the same reason.
+    try:
+        with st.spinner(tr("Reading the training images once, to compare drawings with them…",
+                           "正在读取训练图像（只需一次），用来与画作比较……")):
+            reference = state.get_likeness_reference(run.config.dataset)
+    except DatasetUnavailableError:
+        reference = None
     # The canvas' PNG is decoded once, within the size limits of mnist_core.image_files.
     drawing, problem = draw_view.drawing_pixels(canvas)
     if problem:
@@ -82,13 +90,11 @@ with result_column:
     if prediction.is_empty:
         st.info(tr("Nothing to recognise: draw a digit, larger than a dot.", "没有可识别的内容：请写一个比点大的数字。"))
         st.stop()
-    try:
-        likeness = measure_likeness(state.get_likeness_reference(run.config.dataset), prediction.image)
-    except DatasetUnavailableError:
-        likeness = None
+    likeness = None if reference is None else measure_likeness(reference, prediction.image)
+    if reference is None:
         st.caption(tr("The training images are not on this machine, so whether the drawing looks like them "
                       "cannot be checked.", "本机没有训练图像，因此无法检查这幅画是否像它们。"))
-    draw_view.show_reading(prediction, class_names, likeness)
+    draw_view.show_reading(prediction, class_names, likeness, digits=run.config.dataset == "mnist")
     glossary.explain("softmax")
 
 # The steps sit right under the MNIST-style switch, so switching it shows what it changes.

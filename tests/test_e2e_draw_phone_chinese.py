@@ -183,6 +183,19 @@ def test_home_and_draw_fit_the_screen_in_both_languages(open_page, path, viewpor
     save_screenshot(page, f"{path.lower()}-{viewport_name}-{language}")
 
 
+def test_chinese_stays_chosen_across_page_switches(open_page):
+    page = open_page("", DESKTOP)
+    choose_chinese(page)
+    page.locator(SIDEBAR).get_by_role("link", name="画数字", exact=True).click()
+    wait_for_idle(page)
+    assert page.locator("h1").first.inner_text().strip() == TITLES["Draw", "zh"]
+    assert page.title().startswith("画数字")
+    page.locator(SIDEBAR).get_by_role("link", name="首页", exact=True).click()
+    wait_for_idle(page)
+    assert page.locator("h1").first.inner_text().strip() == TITLES["Home", "zh"]
+    assert page.locator(SIDEBAR).get_by_role("radio", name="中文").is_checked()
+
+
 def shown_prompt(page):
     """Waits for the request to draw and returns the text of the main area's info alerts."""
     page.locator(MAIN).get_by_text("Draw a digit on the black canvas").wait_for()
