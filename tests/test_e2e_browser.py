@@ -285,5 +285,7 @@ def test_stop_ends_a_long_training_within_seconds(app_server, page, request):
     assert seconds < STOP_TIMEOUT, f"the stopped message took {seconds:.1f} s"
     assert epochs_trained < 30
     assert main_metric(page, "Test accuracy").is_visible()
-    assert page.locator("[data-testid='stSidebar']").get_by_text("stopped early").is_visible()
+    # The heading names the epochs really trained; a stopped run never replaces a finished active run.
+    assert page.get_by_role("heading", name=f"Run 2×256 relu, stopped after {epochs_trained} of 30 ep, batch 100").is_visible()
+    assert page.locator("[data-testid='stSidebar']").get_by_text("stopped early").count() == 0
     assert_no_exception(page)
