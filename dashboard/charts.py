@@ -17,8 +17,9 @@ def confusion_figure(confusion, class_names):
             hovertemplate="true %{y}, predicted %{x}: %{customdata} images<extra></extra>",
         )
     )
-    figure.update_layout(height=460, margin={"t": 10, "b": 10, "l": 10, "r": 10},
-                         xaxis_title="predicted", yaxis_title="true")
+    # The top margin keeps Plotly's hover toolbar clear of the class names on top.
+    figure.update_layout(height=480, margin={"t": 40, "b": 10, "l": 10, "r": 10},
+                         xaxis_title=glossary.tr("predicted", "预测"), yaxis_title=glossary.tr("true", "真实"))
     figure.update_yaxes(autorange="reversed", type="category")
     figure.update_xaxes(type="category", side="top")
     return figure
@@ -83,7 +84,8 @@ def per_class_figure(per_class_accuracy, class_names, overall_accuracy=None):
     )
     if overall_accuracy is not None:
         figure.add_hline(y=overall_accuracy, line_dash="dot", line_color="#555")
-    figure.update_layout(height=420, margin={"t": 20, "b": 10, "l": 10, "r": 10},
+    # The top margin keeps Plotly's hover toolbar clear of the bars.
+    figure.update_layout(height=440, margin={"t": 45, "b": 10, "l": 10, "r": 10},
                          xaxis_title=glossary.tr("true class", "真实类别"),
                          yaxis={"range": [0, 1.0], "tickformat": ".0%", "title": glossary.tr("test accuracy", "测试准确率")})
     figure.update_xaxes(type="category")

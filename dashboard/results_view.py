@@ -38,12 +38,26 @@ def run_title(run):
     return widgets.run_title(run)
 
 
-def curve_histories(runs):
-    """Returns {short legend label: history} for the runs, naming only the settings that differ.
+# Settings that config.describe() leaves out; a full label names one only when the runs differ in it.
+_EXTRA_SETTINGS = {
+    "optimizer": "{}",
+    "learning_rate": "lr {:g}",
+    "dropout": "dropout {:g}",
+    "validation_fraction": "validation {:.0%}",
+    "seed": "seed {}",
+}
 
-    One run is named in full. A stopped run always says how many epochs it trained, and runs
-    whose labels would still clash get the end of their id, as the figure keys by label.
+
+def curve_histories(runs, short=False):
+    """Returns {label: history} for the runs, each label telling the run apart from the others.
+
+    Full labels name the settings describe() gives plus any other setting the runs differ in.
+    Short labels (`short=True`, for a legend) name only the settings that differ; one run is named
+    in full, and a stopped run says how many epochs it trained. Runs whose labels would still
+    clash get the end of their id, as a figure keys by label.
     """
+    if not short:
+        return _full_histories(runs)
     if len(runs) == 1:
         return {widgets.run_name(runs[0]): runs[0].history}
     differing = [field for field in _LEGEND_SETTINGS if len({getattr(run.config, field) for run in runs}) > 1]
@@ -57,6 +71,16 @@ def curve_histories(runs):
         labels.append(", ".join(parts) or widgets.run_name(run))
     clashing = {label for label in labels if labels.count(label) > 1}
     labels = [f"{label} (#{run.run_id[-4:]})" if label in clashing else label for label, run in zip(labels, runs)]
+    return {label: run.history for label, run in zip(labels, runs)}
+
+
+def _full_histories(runs):
+    labels = [run.config.describe() + (", stopped" if run.stopped else "") for run in runs]
+    for field, template in _EXTRA_SETTINGS.items():
+        if len({getattr(run.config, field) for run in runs}) > 1:
+            labels = [f"{label}, {template.format(getattr(run.config, field))}" for label, run in zip(labels, runs)]
+    clashing = {label for label in labels if labels.count(label) > 1}
+    labels = [f"{label} ({run.run_id[-9:]})" if label in clashing else label for label, run in zip(labels, runs)]
     return {label: run.history for label, run in zip(labels, runs)}
 
 

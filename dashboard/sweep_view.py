@@ -27,6 +27,15 @@ def field_name(field):
     return glossary.tr(*FIELD_NAMES[field])
 
 
+def choice_label(field):
+    """Returns a setting's name in both languages, e.g. "Hidden size · 隐藏层大小", for the chooser.
+
+    Streamlit keeps a choice by its label, so a label that changed with the language switch would
+    lose the student's choice.
+    """
+    return " · ".join(FIELD_NAMES[field])
+
+
 def start_sweep(field, configs):
     """Submits every config of the sweep; stored ones come back at once instead of training."""
     state.stop_unless_store_writable()

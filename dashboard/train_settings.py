@@ -15,7 +15,9 @@ from mnist_core.config import ACTIVATIONS, DATASETS, OPTIMIZERS, TrainConfig
 HIDDEN_SIZES = (8, 16, 32, 50, 64, 100, 128, 256, 512, 768, 1024, 2048)
 BATCH_SIZES = (1, 8, 16, 32, 50, 64, 100, 128, 256, 512, 1000, 5000)
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
-DATASET_LABELS = {"mnist": ("MNIST digits", "MNIST 手写数字"), "fashion_mnist": ("Fashion-MNIST clothes", "Fashion-MNIST 服饰")}
+# Choice labels stay the same in both languages: Streamlit keeps a choice by its label, so a label
+# that changed with the language switch would lose the student's choice.
+DATASET_LABELS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 FIELDS = tuple(field.name for field in dataclasses.fields(TrainConfig))
 # What each control accepts: a list of choices, or an inclusive (low, high) range.
 ACCEPTED = {
@@ -182,7 +184,7 @@ def _advanced_settings():
             help=tr("Fixes the random start, split and shuffling: the same seed gives the same run.",
                     "固定随机初始化、划分和打乱顺序：相同的种子得到相同的结果。")),
         "dataset": left.radio(
-            tr("Dataset", "数据集"), DATASETS, format_func=lambda name: tr(*DATASET_LABELS[name]), key="dataset",
+            tr("Dataset", "数据集"), DATASETS, format_func=DATASET_LABELS.get, key="dataset",
             horizontal=True,
             help=tr("Handwritten digits, or the harder Fashion-MNIST clothing pictures of the same size.",
                     "手写数字，或同样大小、更难的 Fashion-MNIST 服饰图片。")),

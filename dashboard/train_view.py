@@ -243,11 +243,12 @@ def _live_curves(job_id):
     if job is None:
         return
     snapshot = job.snapshot()
+    # The empty chart is drawn while the training prepares, so the browser has loaded Plotly by the
+    # time the first points arrive; a key updates the same chart instead of adding a new one.
+    figure = curves_figure(snapshot.history, snapshot.step_history, epochs=snapshot.epochs)
+    st.plotly_chart(figure, width="stretch", config=PLOTLY_CONFIG, key=f"live-curves-{job_id}")
     if not snapshot.step_history.get("position"):
         st.caption(tr("The curves start after the first tenth of an epoch.", "第一轮训练到十分之一后，曲线开始出现。"))
-        return
-    figure = curves_figure(snapshot.history, snapshot.step_history, epochs=snapshot.epochs)
-    st.plotly_chart(figure, width="stretch", config=PLOTLY_CONFIG)
 
 
 def history_view(history, step_history=None):

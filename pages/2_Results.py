@@ -22,7 +22,7 @@ if not selected:
     st.info(tr("Pick at least one run above to see its training curves and test results.",
                "在上面至少选一个运行，查看它的训练曲线和测试结果。"))
 else:
-    figure = curve_charts.comparison_curves_figure(results_view.curve_histories(selected))
+    figure = curve_charts.comparison_curves_figure(results_view.curve_histories(selected, short=True))
     st.plotly_chart(figure, width="stretch", config=curve_charts.PLOTLY_CONFIG)
     st.caption(tr("Training: the training images, averaged over each epoch. Validation: the held-out images, "
                   "measured at the end of each epoch. Hover for the values.",
@@ -45,7 +45,9 @@ st.caption(tr("Click a column header to sort.", "点击列标题可排序。"))
 st.dataframe(results_view.runs_table(runs), column_config=results_view.table_columns(), hide_index=True,
              width="stretch")
 titles = {stored.run_id: results_view.run_title(stored) for stored in runs}
+active = state.active_run()
 chosen_id = st.selectbox(tr("Run to download or delete", "要下载或删除的运行"), list(titles), format_func=titles.get,
+                         index=list(titles).index(active.run_id) if active and active.run_id in titles else 0,
                          key="results_manage_run")
 download_column, delete_column = st.columns(2)
 with download_column:

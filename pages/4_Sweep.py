@@ -18,7 +18,7 @@ st.caption(tr(
 
 with st.form("sweep_settings"):
     field = st.selectbox(tr("Setting to vary", "要改变的设置"), list(SWEEPABLE), key="sweep_field",
-                         format_func=sweep_view.field_name,
+                         format_func=sweep_view.choice_label,
                          help=tr("The one setting that changes between the runs.", "各次运行之间唯一不同的设置。"))
     values_text = st.text_input(
         tr("Values (comma-separated)", "取值（用逗号分隔）"), key="sweep_values",

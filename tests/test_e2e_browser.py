@@ -74,7 +74,7 @@ def submit_training(page, hidden_size, epochs, batch_size=None):
     set_slider(page, "epochs", epochs)
     if batch_size is not None:
         set_slider(page, "batch_size", batch_size)
-    page.locator(".st-key-FormSubmitter-train_settings-Train button").click()
+    page.locator(".st-key-train_button button").click()
 
 
 def main_metric(page, label):
@@ -131,7 +131,7 @@ def test_train_page_opened_by_url_on_a_fresh_server(fresh_server, page):
     for label in PAGE_LINKS:
         sidebar.get_by_role("link", name=label, exact=True).wait_for()
     page.locator(".st-key-hidden_size").get_by_role("slider").wait_for(state="attached")
-    page.locator(".st-key-FormSubmitter-train_settings-Train button").wait_for()
+    page.locator(".st-key-train_button button").wait_for()
     assert_no_exception(page)
 
 
@@ -220,7 +220,7 @@ def test_three_students_train_at_once(app_server, new_page):
         set_slider(student_page, "hidden_size", hidden_size)
         set_slider(student_page, "epochs", 1)
     for student_page in pages:
-        student_page.locator(".st-key-FormSubmitter-train_settings-Train button").click()
+        student_page.locator(".st-key-train_button button").click()
 
     queue_seen = any(student_page.get_by_text(QUEUE_TEXT).count() for student_page in pages)
     for student_page in pages:
@@ -255,7 +255,9 @@ def test_stop_ends_a_long_training_within_seconds(app_server, page, request):
     submit_training(page, hidden_size=256, epochs=30)
     page.locator(PROGRESS).get_by_text(re.compile(r"^Epoch \d+/30")).wait_for(timeout=TRAINING_TIMEOUT * 1000)
     # Two different epoch readings show that the bar moves while a long training runs.
-    samples = watch_progress(page, finished=lambda samples: len(epoch_readings(samples)) >= 2, timeout=180)
+    # A run stopped before its first full epoch is not kept, so the stop comes in the second epoch.
+    samples = watch_progress(page, finished=lambda samples: any(text.startswith("Epoch 2/30") for text in
+                                                                 epoch_readings(samples)), timeout=TRAINING_TIMEOUT)
     # The curves of the finished epochs grow while the training runs, under the progress bar.
     page.locator(f"[data-testid='stMain'] {PLOTLY_CHART}").first.wait_for(state="visible")
     assert page.get_by_role("heading", name=re.compile(r"^Training 2×256")).is_visible()
@@ -286,5 +288,7 @@ def test_stop_ends_a_long_training_within_seconds(app_server, page, request):
     assert epochs_trained < 30
     assert page.locator(PROGRESS).count() == 0, "the progress bar is still shown after the stop"
     assert main_metric(page, "Test accuracy").is_visible()
-    assert page.locator("[data-testid='stSidebar']").get_by_text("stopped early").is_visible()
+    # The heading names the epochs really trained; a stopped run never replaces a finished active run.
+    assert page.get_by_role("heading", name=f"Run 2×256 relu, stopped after {epochs_trained} of 30 ep, batch 100").is_visible()
+    assert page.locator("[data-testid='stSidebar']").get_by_text("stopped early").count() == 0
     assert_no_exception(page)

@@ -364,7 +364,7 @@ def test_legends_name_only_the_settings_that_differ():
     runs = [fake_run(1, hidden_size=64), fake_run(2, hidden_size=64, learning_rate=0.01),
             fake_run(3, hidden_size=128), fake_run(4, hidden_size=64, epochs=20, stopped=True),
             fake_run(5, hidden_size=64)]
-    labels = list(results_view.curve_histories(runs))
+    labels = list(results_view.curve_histories(runs, short=True))
     assert labels == [
         "2×64, 5 ep, lr 0.001 (#0001)", "2×64, 5 ep, lr 0.01", "2×128, 5 ep, lr 0.001",
         "2×64, 20 ep, lr 0.001, stopped after 1 ep", "2×64, 5 ep, lr 0.001 (#0005)",
