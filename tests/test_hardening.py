@@ -27,7 +27,7 @@ from streamlit import config as streamlit_config
 from app_helpers import open_page, texts, use_fresh_store
 from broken_runs import copy_run, corrupt_weights
 from conftest import REPO_ROOT
-from dashboard import draw_view, state
+from dashboard import draw_view, manage_view, state
 from mnist_core import cli, data, image_files, locks, runs
 from mnist_core.preprocess import preprocess_drawing
 from mnist_core.run_record import MODEL_FILE, RUN_FILE, read_run, record_to_run
@@ -476,6 +476,19 @@ def test_only_the_owner_or_the_teacher_is_offered_delete(store_dir, good_run, mo
     assert os.listdir(store_dir) == [], "the owner deleted their own run"
 
 
+def test_the_teacher_can_delete_a_run_folder_that_cannot_be_read(store_dir, good_run, monkeypatch):
+    copy_run(good_run, store_dir, good_run.run_id)
+    copy_run(good_run, store_dir, "broken", lambda record: record["timings"].clear())
+    monkeypatch.setenv(state.ADMIN_TOKEN_VARIABLE, "s3cret-teacher")
+    app = results_app(monkeypatch, store_dir, owner="student-a")
+    assert not [button for button in app.button if button.key == "results_delete_unreadable"]
+    app.text_input(key=manage_view.TEACHER_TOKEN_KEY).input("s3cret-teacher").run()
+    assert app.selectbox(key="results_unreadable_run").value == "broken"
+    app.button(key="results_delete_unreadable").click().run()
+    assert not app.exception
+    assert os.listdir(store_dir) == [good_run.run_id]
+
+
 def test_without_an_admin_token_there_is_no_teacher_mode(store_dir, good_run, monkeypatch):
     copy_run(good_run, store_dir, good_run.run_id, lambda record: record.update(owner=None))
     monkeypatch.delenv(state.ADMIN_TOKEN_VARIABLE, raising=False)
@@ -510,14 +523,15 @@ def test_visitors_see_no_paths_and_no_error_details(store_dir, good_run, monkeyp
     assert config["client"]["showErrorDetails"] == "type"
     copy_run(good_run, store_dir, good_run.run_id)
     use_fresh_store(monkeypatch, store_dir)
-    home = open_page("streamlit_app.py")
-    shown = texts(home) + " ".join(item.value for item in [*home.sidebar.markdown, *home.sidebar.caption])
-    assert str(store_dir) not in shown and data.resolve_data_dir() not in shown
-    assert "MNIST found in the server's data folder" in shown
-
+    # conftest shows errors in full for every test; here the app runs as configured for visitors.
     previous = streamlit_config.get_option("client.showErrorDetails")
-    streamlit_config.set_option("client.showErrorDetails", "full")
+    streamlit_config.set_option("client.showErrorDetails", config["client"]["showErrorDetails"])
     try:
+        home = open_page("streamlit_app.py")
+        shown = texts(home) + " ".join(item.value for item in [*home.sidebar.markdown, *home.sidebar.caption])
+        assert str(store_dir) not in shown and data.resolve_data_dir() not in shown
+        assert "MNIST found in the server's data folder" in shown
+        streamlit_config.set_option("client.showErrorDetails", "full")
         assert str(store_dir) in texts(open_page("streamlit_app.py")), "the developer switch shows the folders"
     finally:
         streamlit_config.set_option("client.showErrorDetails", previous)
