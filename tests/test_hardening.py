@@ -379,13 +379,24 @@ def test_wide_images_are_scaled_not_clipped(tmp_path, bits):
     assert np.corrcoef(wide.image.ravel(), eight_bit.image.ravel())[0, 1] > 0.99
 
 
-def test_an_animated_gif_says_only_its_first_frame_is_read(tmp_path):
+def test_an_animated_gif_says_only_its_first_frame_is_read(tmp_path, good_run, capsys):
     frames = [Image.fromarray((ink_digit(56) * 255).astype(np.uint8)), Image.new("L", (56, 56))]
     path = tmp_path / "two.gif"
     frames[0].save(path, save_all=True, append_images=frames[1:])
     loaded = image_files.read_image(path)
     assert loaded.notes == (image_files.FIRST_FRAME_NOTE,)
     assert not preprocess_drawing(loaded.pixels).is_empty, "the first frame, with the digit, is read"
+    copy_run(good_run, tmp_path / "runs", good_run.run_id)
+    assert cli.main(["predict", "--run", good_run.run_id, str(path), "--runs-dir", str(tmp_path / "runs")]) == 0
+    output = capsys.readouterr()
+    assert json.loads(output.out)["digit"] is not None
+    assert output.err.strip() == f"note: {path}: {image_files.FIRST_FRAME_NOTE}."
+
+
+def test_tiff_images_are_accepted(tmp_path):
+    path = tmp_path / "scan.tiff"
+    Image.fromarray((ink_digit(56) * 255).astype(np.uint8)).save(path)
+    assert not preprocess_drawing(image_files.load_image_file(path)).is_empty
 
 
 def test_an_abandoned_cache_write_is_removed_and_a_live_one_kept(tmp_path, monkeypatch, data_dir):
