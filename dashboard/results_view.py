@@ -13,7 +13,6 @@ GALLERY_COLUMNS = 8
 # Each pixel of a 28×28 image becomes a block this wide, so the browser never blurs the digit.
 GALLERY_ZOOM = 4
 RUNS_KEY = "results_runs"
-TEACHER_TOKEN_KEY = "results_teacher_token"
 DETAIL_KEY = "results_detail_run"
 CONFIRM_DELETE_KEY = "results_confirm_delete"
 # Every setting a legend may name, in reading order; a legend names one only when the runs differ in it.
@@ -196,37 +195,6 @@ def enlarged(image):
 def percent(confidence):
     # A confidence that would round to 100% reads ">99%", as the network was never quite sure.
     return ">99%" if confidence >= 0.995 else f"{confidence:.0%}"
-
-
-def delete_controls(run):
-    """Shows the confirmation and Delete button for a run this session may delete, else says who may."""
-    if not state.may_delete(run):
-        st.caption(tr("Only the student who trained this run, or the teacher, can delete it.",
-                      "只有训练这个运行的学生或老师才能删除它。"))
-        return
-    confirmed = st.checkbox(tr("Yes, delete this run and its model for good", "是的，永久删除这个运行及其模型"),
-                            key=CONFIRM_DELETE_KEY)
-    st.button(tr("Delete run", "删除运行"), type="primary", disabled=not confirmed, icon=":material/delete:",
-              key="results_delete", on_click=delete_run, args=(run.run_id,))
-
-
-def teacher_login():
-    """Lets a teacher enter the server's token once, after which this session may delete any run."""
-    if not state.admin_mode_available():
-        return
-    if state.is_admin():
-        st.caption(tr("Teacher mode: you may delete any run.", "教师模式：你可以删除任何运行。"))
-        return
-    with st.expander(tr("Teacher mode", "教师模式")):
-        st.text_input(tr("Teacher token", "教师口令"), type="password", key=TEACHER_TOKEN_KEY,
-                      on_change=_check_teacher_token)
-        if st.session_state.get(TEACHER_TOKEN_KEY):
-            st.error(tr("That is not the teacher token.", "教师口令不正确。"))
-
-
-def _check_teacher_token():
-    if state.enter_admin_token(st.session_state.get(TEACHER_TOKEN_KEY, "")):
-        st.session_state[TEACHER_TOKEN_KEY] = ""
 
 
 def delete_run(run_id):

@@ -92,10 +92,19 @@ def list_runs():
     The listing is read again only when the store's folder changes (a run saved or deleted), since
     every rerun of every page asks for it.
     """
+    return _listing()[:2]
+
+
+def unreadable_run_ids():
+    """Returns the names of the run folders the last listing skipped, for the teacher to delete."""
+    return _listing()[2]
+
+
+def _listing():
     root = get_store().root
     try:
         version = os.stat(root).st_mtime_ns
-    except FileNotFoundError:
+    except OSError:
         version = 0
     return _list_runs_at(root, version)
 
@@ -108,8 +117,8 @@ def _list_runs_at(root, version):
         runs = store.list()
     except OSError as error:
         # A store path that is a file or unreadable leaves every page working, with no runs.
-        return [], [f"The run store cannot be read ({error})."]
-    return runs, list(store.warnings)
+        return [], [f"The run store cannot be read ({error})."], []
+    return runs, list(store.warnings), list(store.skipped)
 
 
 def load_run(run_id):

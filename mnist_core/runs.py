@@ -58,11 +58,12 @@ class RunStore:
     Attributes:
         root: the folder holding the runs; the first save creates it.
         warnings: one message per unreadable run folder met by the last `list()`, naming the folder.
+        skipped: the names of those folders, which `delete` can still remove.
     """
 
     def __init__(self, root=None):
         self.root = os.path.abspath(os.path.expanduser(root or default_runs_dir()))
-        self.warnings = []
+        self.warnings, self.skipped = [], []
 
     def save(self, result, owner=None):
         """Stores a `TrainResult` (finished or stopped) of this process and returns it as a `Run`."""
@@ -110,7 +111,10 @@ class RunStore:
         out of range or a model that does not match the settings (see `run_checks`) are skipped,
         and `self.warnings` is replaced by one message per skipped folder.
         """
-        runs, self.warnings = self._read_runs(self._run_names())
+        names = self._run_names()
+        runs, self.warnings = self._read_runs(names)
+        readable = {run.run_id for run in runs}
+        self.skipped = [name for name in names if name not in readable]
         return sorted(runs, key=_recency, reverse=True)
 
     def find(self, config):

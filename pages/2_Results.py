@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import curve_charts, glossary, inside_view, results_view, state, widgets
+from dashboard import curve_charts, glossary, inside_view, manage_view, results_view, state, widgets
 from mnist_core.data import CLASS_NAMES, DatasetUnavailableError
 from mnist_core.runs import MODEL_FILE, RUN_FILE, CorruptRunError, RunNotFoundError
 
@@ -62,5 +62,5 @@ with download_column:
         st.download_button(tr("Download settings and results (.json)", "下载设置和结果（.json）"), files[RUN_FILE], file_name=f"{chosen_id}.json",
                            mime="application/json", on_click="ignore", icon=":material/description:")
 with delete_column:
-    results_view.delete_controls(next(stored for stored in runs if stored.run_id == chosen_id))
-    results_view.teacher_login()
+    manage_view.delete_controls(next(stored for stored in runs if stored.run_id == chosen_id))
+    manage_view.teacher_login()

@@ -20,6 +20,16 @@ CACHE_DIR = tempfile.mkdtemp(prefix="mnist-test-cache-")
 os.environ["MNIST_CACHE_DIR"] = CACHE_DIR
 
 
+def _show_app_errors_in_full():
+    """AppTest reads .streamlit/config.toml, which hides error messages from visitors; tests need them."""
+    from streamlit import config
+
+    config.set_option("client.showErrorDetails", "full")
+
+
+_show_app_errors_in_full()
+
+
 @pytest.fixture(scope="session")
 def data_dir():
     """The prepared tfds folder with real MNIST and Fashion-MNIST."""

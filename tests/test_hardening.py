@@ -27,7 +27,7 @@ from streamlit import config as streamlit_config
 from app_helpers import open_page, texts, use_fresh_store
 from broken_runs import copy_run, corrupt_weights
 from conftest import REPO_ROOT
-from dashboard import draw_view, state
+from dashboard import draw_view, manage_view, state
 from mnist_core import cli, data, image_files, locks, runs
 from mnist_core.preprocess import preprocess_drawing
 from mnist_core.run_record import MODEL_FILE, RUN_FILE, read_run, record_to_run
@@ -379,13 +379,24 @@ def test_wide_images_are_scaled_not_clipped(tmp_path, bits):
     assert np.corrcoef(wide.image.ravel(), eight_bit.image.ravel())[0, 1] > 0.99
 
 
-def test_an_animated_gif_says_only_its_first_frame_is_read(tmp_path):
+def test_an_animated_gif_says_only_its_first_frame_is_read(tmp_path, good_run, capsys):
     frames = [Image.fromarray((ink_digit(56) * 255).astype(np.uint8)), Image.new("L", (56, 56))]
     path = tmp_path / "two.gif"
     frames[0].save(path, save_all=True, append_images=frames[1:])
     loaded = image_files.read_image(path)
     assert loaded.notes == (image_files.FIRST_FRAME_NOTE,)
     assert not preprocess_drawing(loaded.pixels).is_empty, "the first frame, with the digit, is read"
+    copy_run(good_run, tmp_path / "runs", good_run.run_id)
+    assert cli.main(["predict", "--run", good_run.run_id, str(path), "--runs-dir", str(tmp_path / "runs")]) == 0
+    output = capsys.readouterr()
+    assert json.loads(output.out)["digit"] is not None
+    assert output.err.strip() == f"note: {path}: {image_files.FIRST_FRAME_NOTE}."
+
+
+def test_tiff_images_are_accepted(tmp_path):
+    path = tmp_path / "scan.tiff"
+    Image.fromarray((ink_digit(56) * 255).astype(np.uint8)).save(path)
+    assert not preprocess_drawing(image_files.load_image_file(path)).is_empty
 
 
 def test_an_abandoned_cache_write_is_removed_and_a_live_one_kept(tmp_path, monkeypatch, data_dir):
@@ -476,6 +487,19 @@ def test_only_the_owner_or_the_teacher_is_offered_delete(store_dir, good_run, mo
     assert os.listdir(store_dir) == [], "the owner deleted their own run"
 
 
+def test_the_teacher_can_delete_a_run_folder_that_cannot_be_read(store_dir, good_run, monkeypatch):
+    copy_run(good_run, store_dir, good_run.run_id)
+    copy_run(good_run, store_dir, "broken", lambda record: record["timings"].clear())
+    monkeypatch.setenv(state.ADMIN_TOKEN_VARIABLE, "s3cret-teacher")
+    app = results_app(monkeypatch, store_dir, owner="student-a")
+    assert not [button for button in app.button if button.key == "results_delete_unreadable"]
+    app.text_input(key=manage_view.TEACHER_TOKEN_KEY).input("s3cret-teacher").run()
+    assert app.selectbox(key="results_unreadable_run").value == "broken"
+    app.button(key="results_delete_unreadable").click().run()
+    assert not app.exception
+    assert os.listdir(store_dir) == [good_run.run_id]
+
+
 def test_without_an_admin_token_there_is_no_teacher_mode(store_dir, good_run, monkeypatch):
     copy_run(good_run, store_dir, good_run.run_id, lambda record: record.update(owner=None))
     monkeypatch.delenv(state.ADMIN_TOKEN_VARIABLE, raising=False)
@@ -510,14 +534,15 @@ def test_visitors_see_no_paths_and_no_error_details(store_dir, good_run, monkeyp
     assert config["client"]["showErrorDetails"] == "type"
     copy_run(good_run, store_dir, good_run.run_id)
     use_fresh_store(monkeypatch, store_dir)
-    home = open_page("streamlit_app.py")
-    shown = texts(home) + " ".join(item.value for item in [*home.sidebar.markdown, *home.sidebar.caption])
-    assert str(store_dir) not in shown and data.resolve_data_dir() not in shown
-    assert "MNIST found in the server's data folder" in shown
-
+    # conftest shows errors in full for every test; here the app runs as configured for visitors.
     previous = streamlit_config.get_option("client.showErrorDetails")
-    streamlit_config.set_option("client.showErrorDetails", "full")
+    streamlit_config.set_option("client.showErrorDetails", config["client"]["showErrorDetails"])
     try:
+        home = open_page("streamlit_app.py")
+        shown = texts(home) + " ".join(item.value for item in [*home.sidebar.markdown, *home.sidebar.caption])
+        assert str(store_dir) not in shown and data.resolve_data_dir() not in shown
+        assert "MNIST found in the server's data folder" in shown
+        streamlit_config.set_option("client.showErrorDetails", "full")
         assert str(store_dir) in texts(open_page("streamlit_app.py")), "the developer switch shows the folders"
     finally:
         streamlit_config.set_option("client.showErrorDetails", previous)

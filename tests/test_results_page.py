@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit.proto.PlotlyChart_pb2 import PlotlyChart as PlotlyChartProto
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts, inside_view, results_view, state, widgets
+from dashboard import charts, inside_view, manage_view, results_view, state, widgets
 from mnist_core.config import TrainConfig
 from mnist_core.data import load_dataset
 from mnist_core.evaluate import cell_indices
@@ -213,7 +213,7 @@ def test_delete_removes_the_run_from_the_store(monkeypatch, tmp_path, two_run_st
     # These runs were trained outside any browser session, so only the teacher may delete them.
     monkeypatch.setenv(state.ADMIN_TOKEN_VARIABLE, "teacher-token")
     app = run_page()
-    app.text_input(key=results_view.TEACHER_TOKEN_KEY).input("teacher-token").run()
+    app.text_input(key=manage_view.TEACHER_TOKEN_KEY).input("teacher-token").run()
     assert app.multiselect(key="results_runs").value == [doomed.run_id, kept.run_id]
     app.selectbox(key="results_manage_run").set_value(doomed.run_id).run()
     assert app.button(key="results_delete").disabled
