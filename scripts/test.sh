@@ -21,7 +21,8 @@ if [ ! -x "$CHROMIUM" ]; then
     fail "the browser tests need Debian's chromium at $CHROMIUM: run 'sudo apt-get install chromium', then this script again"
   fi
 fi
-"$CHROMIUM" --version
+# (Debian's wrapper script prints a harmless shell warning on stderr when run as root.)
+"$CHROMIUM" --version 2>/dev/null || fail "$CHROMIUM does not start"
 phase "install chromium"
 
 python -m pytest "$@"
