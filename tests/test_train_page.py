@@ -114,3 +114,14 @@ def test_the_table_says_which_epoch_a_stop_cut_short():
     table = app.dataframe[0].value
     assert list(table.index) == ["1", "2 (stopped at 40%)"]
     assert list(table["val_accuracy"]) == [0.82, 0.84]
+
+
+def test_unreachable_ray_is_one_line_naming_the_address(fresh_store, monkeypatch):
+    monkeypatch.setenv("MNIST_RAY_ADDRESS", "127.0.0.1:9")
+    app = open_page(TRAIN_PAGE)
+    app = rerun_until(app, lambda page: len(page.error) > 0)
+    assert len(app.error) == 1 and "127.0.0.1:9" in app.error[0].value
+    app.button[1].click().run()  # Retrain: the job fails with the same message.
+    app = rerun_until(app, lambda page: "Training is unavailable" not in texts(page))
+    assert len(app.error) == 1 and "127.0.0.1:9" in app.error[0].value
+    assert open_page("streamlit_app.py").title[0].value == "Train your first neural network"
