@@ -91,7 +91,7 @@ def responsiveness(port):
         trainers = []
         for _ in range(TRAINING_SESSIONS):
             page = open_page(browser, f"{server.base_url}/Train")
-            page.get_by_role("button", name="Best MLP").click()
+            page.get_by_text("Best MLP", exact=True).first.click()
             page.wait_for_timeout(500)
             click_button(page, "Retrain")
             trainers.append(page)
