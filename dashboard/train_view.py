@@ -121,6 +121,9 @@ def queue_full_message(error):
 def backend_notice():
     """Shows one line when trainings cannot run because Ray is missing or unreachable."""
     problem = state.get_job_manager().backend_error
+    job = current_job()
+    if job is not None and job.state == "failed" and job.snapshot().error == problem:
+        return  # The page shows the job's failure, which says the same; one line is enough.
     if problem:
         st.error(glossary.tr(f"Training is unavailable: {problem}", f"暂时无法训练：{problem}"))
 

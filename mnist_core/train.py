@@ -1,7 +1,10 @@
 """Training: one call turns a `TrainConfig` into a trained network, its history and test figures."""
 
+import collections
+import contextlib
 import dataclasses
 import math
+import threading
 import time
 
 import keras
@@ -15,6 +18,10 @@ from mnist_core.model import build_mlp
 
 # Progress is reported this many times per epoch, which moves a progress bar smoothly.
 CHUNKS_PER_EPOCH = 10
+# Compiled loops kept for the network shapes trained last; see `_CompiledLoop`.
+COMPILED_LOOPS_KEPT = 4
+_LOOPS = collections.OrderedDict()
+_LOOPS_LOCK = threading.Lock()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,11 +98,12 @@ def train_run(config, data_dir=None, on_progress=None, should_stop=None, downloa
     # Seeds Python's, NumPy's and Keras' global random state, which initial weights and dropout use.
     keras.utils.set_random_seed(config.seed)
     model = build_mlp(config)
-    # One compiled inference function serves validation and test, so it compiles once.
-    predict_probabilities = make_inference_function(model)
-    history, stopped = _fit(model, split, config, predict_probabilities, on_progress or _ignore, should_stop or _never)
-    trained = time.perf_counter()
-    probabilities = predict_probabilities(dataset.test_images)
+    with _compiled_loop(config) as loop:
+        loop.load_weights_from(model)
+        history, stopped = _fit(loop, split, config, on_progress or _ignore, should_stop or _never)
+        trained = time.perf_counter()
+        probabilities = loop.predict_probabilities(dataset.test_images)
+        model.set_weights(loop.model.get_weights())
     evaluation = evaluate_probabilities(probabilities, dataset.test_labels)
     timings = {
         "load_seconds": loaded - started,
@@ -105,8 +113,8 @@ def train_run(config, data_dir=None, on_progress=None, should_stop=None, downloa
     return TrainResult(config, model, history, evaluation, stopped, timings)
 
 
-def _fit(model, split, config, predict_probabilities, on_progress, should_stop):
-    train_steps = _make_train_steps(model, config.batch_size)
+def _fit(loop, split, config, on_progress, should_stop):
+    train_steps, predict_probabilities = loop.train_steps, loop.predict_probabilities
     # The arrays go in as arguments, not as constants the compiled function captures: captured
     # constants lived as long as the traced graph, which kept every earlier training's images in memory.
     images, labels = tf.constant(split.train_images), tf.constant(split.train_labels)
@@ -139,6 +147,49 @@ def _fit(model, split, config, predict_probabilities, on_progress, should_stop):
     return history, False
 
 
+class _CompiledLoop:
+    """A network with its compiled training and inference functions, reused by later trainings.
+
+    Tracing and XLA-compiling the loop takes seconds, and every traced graph stays in memory for
+    the life of the process (TensorFlow keeps it), so a process that trains again and again (a Ray
+    worker) compiles each network shape once and reloads the weights of each new training.
+    """
+
+    def __init__(self, config):
+        self.model = build_mlp(config)
+        self.train_steps = _make_train_steps(self.model, config.batch_size)
+        # One compiled inference function serves validation and test, so it compiles once.
+        self.predict_probabilities = make_inference_function(self.model)
+
+    def load_weights_from(self, model):
+        """Starts a training: `model`'s initial weights and dropout seeds, and a fresh optimizer."""
+        for target, source in zip(self.model.variables, model.variables, strict=True):
+            target.assign(source)
+        optimizer = self.model.optimizer
+        for variable in optimizer.variables:
+            variable.assign(tf.zeros_like(variable))
+        optimizer.learning_rate = model.optimizer.learning_rate
+
+
+@contextlib.contextmanager
+def _compiled_loop(config):
+    """Lends the compiled loop for `config`'s network shape, building it on first use.
+
+    A loop is out of the cache while lent, so two threads training the same shape never share one.
+    """
+    key = (config.hidden_size, config.hidden_layers, config.activation, config.dropout, config.optimizer,
+           config.batch_size)
+    with _LOOPS_LOCK:
+        loop = _LOOPS.pop(key, None)
+    if loop is None:
+        loop = _CompiledLoop(config)
+    yield loop
+    with _LOOPS_LOCK:
+        _LOOPS[key] = loop
+        while len(_LOOPS) > COMPILED_LOOPS_KEPT:
+            _LOOPS.popitem(last=False)
+
+
 def _make_train_steps(model, batch_size):
     """Returns one XLA-compiled function that runs a range of gradient steps of an epoch.
 
@@ -148,7 +199,8 @@ def _make_train_steps(model, batch_size):
     optimizer = model.optimizer
     optimizer.build(model.trainable_variables)
 
-    @tf.function(jit_compile=True)
+    # reduce_retracing lets one trace serve every validation fraction (the images' length varies).
+    @tf.function(jit_compile=True, reduce_retracing=True)
     def train_steps(images, labels, order, first_step, last_step):
         def one_step(step, loss_sum, correct, seen):
             index = tf.slice(order, [step * batch_size], [batch_size])

@@ -194,3 +194,14 @@ def test_a_new_session_of_the_same_browser_finds_its_running_training(fresh_stor
         assert not [button for button in stranger.button if button.key and button.key.startswith("stop-")]
     finally:
         state.get_job_manager().stop(job.job_id, owner)
+
+
+def test_unreachable_ray_is_one_line_naming_the_address(fresh_store, monkeypatch):
+    monkeypatch.setenv("MNIST_RAY_ADDRESS", "127.0.0.1:9")
+    app = open_page(TRAIN_PAGE)
+    app = rerun_until(app, lambda page: len(page.error) > 0)
+    assert len(app.error) == 1 and "127.0.0.1:9" in app.error[0].value
+    app.button(key="retrain_button").click().run()  # Retrain: the job fails with the same message.
+    app = rerun_until(app, lambda page: "Training is unavailable" not in texts(page))
+    assert len(app.error) == 1 and "127.0.0.1:9" in app.error[0].value
+    assert open_page("streamlit_app.py").title[0].value == "Train your first neural network"

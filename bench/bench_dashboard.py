@@ -1,0 +1,114 @@
+"""Benchmark: the dashboard in real Chromium, with trainings in Ray workers.
+
+    TFDS_DATA_DIR=../shared/data/tfds python bench/bench_dashboard.py [memory|responsiveness] [port]
+
+memory: one session presses Retrain (seed settings) 30 times in a row on one server. Prints the
+    server's RSS and the Ray workers' RSS after the 1st and the 30th training, and click-to-test-
+    accuracy times: the median of trainings 2–6 is the "warm server" figure (the 1st includes
+    starting Ray and importing TensorFlow in the workers).
+responsiveness: Home opened in a fresh session 3 times on an idle server, then again while 5 other
+    sessions each train the Best MLP preset; prints both medians and their ratio.
+Both print the load average, since the machine is shared.
+"""
+
+import os
+import statistics
+import sys
+import time
+
+from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dashboard_browser import Server, click_button, launch, open_page, wait_for_test_accuracy, worker_rss_mb  # noqa: E402
+
+TRAININGS = 30
+WARM_CLICKS = slice(1, 6)  # Trainings 2 to 6: the server and its workers are warm.
+TRAINING_SESSIONS = 5
+HOME_LOADS = 3
+
+
+def _stored_run_id(page):
+    """Returns the run id in the "stored as …" line of a freshly trained run, or None."""
+    for alert in page.locator("[data-testid='stAlertContentSuccess']").all():
+        text = alert.inner_text()
+        if "stored as" in text:
+            return text.rsplit("stored as", 1)[1].strip(" `.\n")
+    return None
+
+
+def _retrain_and_wait(page, seen):
+    started = time.perf_counter()
+    click_button(page, "Retrain")
+    while True:
+        run_id = _stored_run_id(page)
+        if run_id and run_id not in seen:
+            seen.add(run_id)
+            accuracy = wait_for_test_accuracy(page)
+            return time.perf_counter() - started, accuracy
+        time.sleep(0.05)
+
+
+def memory(port):
+    with Server(port) as server, sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = open_page(browser, f"{server.base_url}/Train")
+        seen, clicks, server_rss, workers = set(), [], [], []
+        for number in range(1, TRAININGS + 1):
+            seconds, accuracy = _retrain_and_wait(page, seen)
+            clicks.append(seconds)
+            server_rss.append(server.rss_mb())
+            workers.append(worker_rss_mb(server.process.pid))
+            print(f"training {number:2d}: {seconds:5.1f} s click to test accuracy {accuracy}; server "
+                  f"{server_rss[-1]:.0f} MB; workers {sorted(round(mb) for mb in workers[-1].values())} MB", flush=True)
+        browser.close()
+    common = set(workers[0]) & set(workers[-1])
+    print(f"server RSS: {server_rss[0]:.0f} MB after the 1st, {server_rss[-1]:.0f} MB after the {TRAININGS}th "
+          f"(+{server_rss[-1] - server_rss[0]:.0f} MB)")
+    for pid in sorted(common):
+        print(f"worker {pid}: {workers[0][pid]:.0f} MB after the 1st, {workers[-1][pid]:.0f} MB after the "
+              f"{TRAININGS}th (+{workers[-1][pid] - workers[0][pid]:.0f} MB)")
+    if not common:
+        print(f"no worker lived through all {TRAININGS} trainings: {workers[0]} then {workers[-1]}")
+    warm = clicks[WARM_CLICKS]
+    print(f"click to test accuracy: 1st {clicks[0]:.1f} s; warm (trainings 2–6) {[round(s, 1) for s in warm]}, "
+          f"median {statistics.median(warm):.1f} s; all 30 median {statistics.median(clicks):.1f} s")
+
+
+def _home_seconds(browser, base_url):
+    started = time.perf_counter()
+    page = open_page(browser, base_url)
+    page.get_by_text("Train your first neural network").first.wait_for()
+    seconds = time.perf_counter() - started
+    page.context.close()
+    return seconds
+
+
+def responsiveness(port):
+    with Server(port) as server, sync_playwright() as playwright:
+        browser = launch(playwright)
+        _home_seconds(browser, server.base_url)  # The first load of a server compiles its pages.
+        idle = [_home_seconds(browser, server.base_url) for _ in range(HOME_LOADS)]
+        trainers = []
+        for _ in range(TRAINING_SESSIONS):
+            page = open_page(browser, f"{server.base_url}/Train")
+            page.get_by_text("Best MLP", exact=True).first.click()
+            page.wait_for_timeout(500)
+            click_button(page, "Retrain")
+            trainers.append(page)
+        # Wait until trainings really run (progress bars show epochs) before timing Home.
+        trainers[0].get_by_text("Epoch").first.wait_for()
+        busy = [_home_seconds(browser, server.base_url) for _ in range(HOME_LOADS)]
+        still_training = sum(page.get_by_role("button", name="Stop").count() > 0 for page in trainers)
+        browser.close()
+    print(f"Home idle: {[round(s, 2) for s in idle]} s, median {statistics.median(idle):.2f} s")
+    print(f"Home while {TRAINING_SESSIONS} sessions train ({still_training} still training at the end): "
+          f"{[round(s, 2) for s in busy]} s, median {statistics.median(busy):.2f} s")
+    print(f"ratio busy / idle: {statistics.median(busy) / statistics.median(idle):.2f}")
+
+
+if __name__ == "__main__":
+    which = sys.argv[1] if len(sys.argv) > 1 else "memory"
+    port = int(sys.argv[2]) if len(sys.argv) > 2 else 8710
+    print(f"load average before: {os.getloadavg()}")
+    {"memory": memory, "responsiveness": responsiveness}[which](port)
+    print(f"load average after: {os.getloadavg()}")

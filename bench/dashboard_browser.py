@@ -1,0 +1,108 @@
+"""Bench helpers: a real `streamlit run` server on 127.0.0.1 and Chromium pages that use it."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+IDLE_SELECTOR = "[data-test-script-state='notRunning']"
+ELEMENT_TIMEOUT_MS = 300_000
+
+
+class Server:
+    """`streamlit run streamlit_app.py` on `port` with a fresh run store; use as a context manager."""
+
+    def __init__(self, port, extra_env=None):
+        self.port, self.base_url = port, f"http://127.0.0.1:{port}"
+        self.runs_dir = tempfile.mkdtemp(prefix="bench-runs-")
+        self.log = open(os.path.join(self.runs_dir, "..", f"bench-server-{port}.log"), "w")
+        self._env = {**os.environ, "MNIST_RUNS_DIR": self.runs_dir, "TF_CPP_MIN_LOG_LEVEL": "2", **(extra_env or {})}
+        self.process = None
+
+    def __enter__(self):
+        command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+                   "--server.port", str(self.port), "--server.address", "127.0.0.1",
+                   "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+        self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=self._env, stdout=self.log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/_stcore/health", timeout=5) as response:
+                    if response.read() == b"ok":
+                        return self
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError(f"The server on port {self.port} did not start.")
+
+    def __exit__(self, *exc_info):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+    def rss_mb(self):
+        """Resident memory of the server process in MB."""
+        return _rss_mb(self.process.pid)
+
+
+def worker_rss_mb(server_pid):
+    """Returns {pid: MB} of the server's Ray workers that train (idle or busy), not Ray's own agents.
+
+    The server's embedded Ray runs under the server process, so other Ray instances on this
+    shared machine are left out.
+    """
+    import psutil
+
+    workers = {}
+    for process in psutil.Process(server_pid).children(recursive=True):
+        try:
+            title = " ".join(process.cmdline())
+        except psutil.Error:
+            continue
+        if title.startswith(("ray::IDLE", "ray::_train_remotely", "ray::_warm_up")):
+            workers[process.pid] = _rss_mb(process.pid)
+    return workers
+
+
+def _rss_mb(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+
+
+def open_page(browser, url):
+    """Opens `url` in a new session (browser context) and waits until the script has run."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1800})
+    page = context.new_page()
+    page.set_default_timeout(ELEMENT_TIMEOUT_MS)
+    page.goto(url)
+    wait_idle(page)
+    return page
+
+
+def wait_idle(page):
+    page.wait_for_selector(IDLE_SELECTOR, state="attached")
+
+
+def click_button(page, label):
+    page.get_by_role("button", name=label, exact=True).first.click()
+
+
+def wait_for_test_accuracy(page):
+    """Waits until a finished run's "Test accuracy" metric shows; returns its text."""
+    metric = page.locator("[data-testid='stMetric']", has_text="Test accuracy").first
+    metric.wait_for()
+    return metric.locator("[data-testid='stMetricValue']").inner_text()
