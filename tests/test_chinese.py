@@ -33,14 +33,12 @@ KEPT_IN_ENGLISH = {
 TEXT_FIELDS = {"label", "body", "help", "options", "content", "placeholder", "caption", "value", "text"}
 # The language switch names both languages on purpose, so that a reader of either finds it.
 BOTH_LANGUAGES_ON_PURPOSE = {SWITCH_LABEL, *LANGUAGES.values()}
-OTHER_BRANCH = ("The Train, Results and Sweep pages are made bilingual on the 'trainux' branch; "
-                "flip this mark after merging it.")
 PAGES = [
     "streamlit_app.py",
     "pages/3_Draw.py",
-    pytest.param("pages/1_Train.py", marks=pytest.mark.xfail(strict=False, reason=OTHER_BRANCH)),
-    pytest.param("pages/2_Results.py", marks=pytest.mark.xfail(strict=False, reason=OTHER_BRANCH)),
-    pytest.param("pages/4_Sweep.py", marks=pytest.mark.xfail(strict=False, reason=OTHER_BRANCH)),
+    "pages/1_Train.py",
+    "pages/2_Results.py",
+    "pages/4_Sweep.py",
 ]
 
 
