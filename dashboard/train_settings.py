@@ -5,7 +5,6 @@ copied link or a reload opens the same settings. Only settings that differ from 
 are written, which keeps links short.
 """
 
-import dataclasses
 
 import streamlit as st
 
@@ -18,7 +17,8 @@ LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
 # Choice labels stay the same in both languages: Streamlit keeps a choice by its label, so a label
 # that changed with the language switch would lose the student's choice.
 DATASET_LABELS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
-FIELDS = tuple(field.name for field in dataclasses.fields(TrainConfig))
+# The settings the page offers: every setting but the optional ones (such as train_examples) it leaves unset.
+FIELDS = tuple(TrainConfig().to_dict())
 # What each control accepts: a list of choices, or an inclusive (low, high) range.
 ACCEPTED = {
     "hidden_size": HIDDEN_SIZES, "batch_size": BATCH_SIZES, "learning_rate": LEARNING_RATES,
