@@ -6,7 +6,10 @@ from dashboard import glossary, sweep_view, widgets
 from mnist_core.config import TrainConfig
 from mnist_core.sweep import SWEEPABLE, parse_values, sweep_configs
 
-st.set_page_config(page_title="Sweep · MNIST dashboard", page_icon=":material/tune:", layout="wide")
+st.set_page_config(
+    page_title=glossary.tr("Sweep · MNIST dashboard", "扫描 · MNIST 仪表板"),
+    page_icon=":material/tune:", layout="wide",
+)
 widgets.sidebar()
 tr = glossary.tr
 st.title(tr("Sweep one setting", "扫描一个设置"))
