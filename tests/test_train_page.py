@@ -186,3 +186,16 @@ def test_a_new_session_of_the_same_browser_finds_its_running_training(fresh_stor
         assert not [button for button in stranger.button if button.key and button.key.startswith("stop-")]
     finally:
         state.get_job_manager().stop(job.job_id, owner)
+
+
+def test_a_stop_before_the_first_full_epoch_says_nothing_was_kept(fresh_store):
+    app = open_page(TRAIN_PAGE)
+    app.select_slider(key="hidden_size").set_value(256)
+    app.select_slider(key="batch_size").set_value(8)
+    app.button(key="train_button").click().run()
+    app = rerun_until(app, lambda page: any(bar.proto.text.startswith("Epoch 1/") for bar in page.get("progress")))
+    stop = next(button for button in app.button if button.key and button.key.startswith("stop-"))
+    stop.click().run()
+    app = rerun_until(app, lambda page: "Stopped before the first full epoch" in texts(page))
+    assert "nothing was kept" in texts(app) and "Keep a run I stop before its first full epoch" in texts(app)
+    assert not list(fresh_store.glob("*/run.json")), "no run was stored"
