@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import glossary, sweep_view, widgets
+from dashboard import glossary, state, sweep_view, widgets
 from mnist_core.config import TrainConfig
 from mnist_core.sweep import SWEEPABLE, parse_values, sweep_configs
 
@@ -11,6 +11,7 @@ st.set_page_config(
     page_icon=":material/tune:", layout="wide",
 )
 widgets.sidebar()
+state.remember_owner()
 tr = glossary.tr
 st.title(tr("Sweep one setting", "扫描一个设置"))
 st.caption(tr(
