@@ -5,7 +5,6 @@ copied link or a reload opens the same settings. Only settings that differ from 
 are written, which keeps links short.
 """
 
-
 import streamlit as st
 
 from dashboard import glossary

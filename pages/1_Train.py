@@ -5,7 +5,10 @@ import streamlit as st
 from dashboard import glossary, state, train_settings, train_view, widgets
 
 tr = glossary.tr
-st.set_page_config(page_title="Train · MNIST dashboard", page_icon="🧠", layout="wide")
+st.set_page_config(
+    page_title=glossary.tr("Train · MNIST dashboard", "训练 · MNIST 仪表板"),
+    page_icon="🧠", layout="wide",
+)
 widgets.sidebar()
 state.remember_owner()
 st.title(tr("Train a network", "训练一个网络"))

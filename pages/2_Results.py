@@ -6,7 +6,10 @@ from dashboard import curve_charts, glossary, inside_view, manage_view, results_
 from mnist_core.data import CLASS_NAMES, DatasetUnavailableError
 from mnist_core.runs import MODEL_FILE, RUN_FILE, CorruptRunError, RunNotFoundError
 
-st.set_page_config(page_title="Results · MNIST dashboard", page_icon="📊", layout="wide")
+st.set_page_config(
+    page_title=glossary.tr("Results · MNIST dashboard", "结果 · MNIST 仪表板"),
+    page_icon="📊", layout="wide",
+)
 widgets.sidebar()
 tr = glossary.tr
 st.title(tr("Results", "结果"))

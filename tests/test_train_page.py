@@ -205,3 +205,16 @@ def test_unreachable_ray_is_one_line_naming_the_address(fresh_store, monkeypatch
     app = rerun_until(app, lambda page: "Training is unavailable" not in texts(page))
     assert len(app.error) == 1 and "127.0.0.1:9" in app.error[0].value
     assert open_page("streamlit_app.py").title[0].value == "Train your first neural network"
+
+
+def test_a_stop_before_the_first_full_epoch_says_nothing_was_kept(fresh_store):
+    app = open_page(TRAIN_PAGE)
+    app.select_slider(key="hidden_size").set_value(256)
+    app.select_slider(key="batch_size").set_value(8)
+    app.button(key="train_button").click().run()
+    app = rerun_until(app, lambda page: any(bar.proto.text.startswith("Epoch 1/") for bar in page.get("progress")))
+    stop = next(button for button in app.button if button.key and button.key.startswith("stop-"))
+    stop.click().run()
+    app = rerun_until(app, lambda page: "Stopped before the first full epoch" in texts(page))
+    assert "nothing was kept" in texts(app) and "Keep a run I stop before its first full epoch" in texts(app)
+    assert not list(fresh_store.glob("*/run.json")), "no run was stored"
