@@ -123,11 +123,12 @@ def selectable_confusion_figure(confusion, class_names):
     figure.add_trace(
         go.Scatter(
             x=names * len(names), y=[name for name in names for _ in names], customdata=confusion.ravel(),
-            mode="markers", showlegend=False, name="cells",
+            mode="markers", showlegend=False, name=glossary.tr("cells", "单元格"),
             marker={"symbol": "square-open", "size": 38, "opacity": 0, "color": _SELECTED_CELL_COLOUR,
                     "line": {"width": 3}},
             selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 0}},
-            hovertemplate="true %{y}, predicted %{x}: %{customdata} images. Click to see them.<extra></extra>",
+            hovertemplate=glossary.tr("true %{y}, predicted %{x}: %{customdata} images. Click to see them.<extra></extra>",
+                                      "真实 %{y}，预测 %{x}：%{customdata} 张图像。点击查看。<extra></extra>"),
         )
     )
     # Markers would otherwise pad the axes, leaving a gap around the heatmap. Fixed ranges also

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from app_helpers import use_fresh_store
 from conftest import REPO_ROOT
-from dashboard import draw_view
+from dashboard import draw_view, sweep_view
 from dashboard.glossary import LANGUAGES, SWITCH_LABEL
 from mnist_core.runs import RunStore
 from test_draw_page import canvas_data_url
@@ -32,7 +32,8 @@ KEPT_IN_ENGLISH = {
 # Proto fields that hold text the page shows; "code_text" (the Keras listing) is left out on purpose.
 TEXT_FIELDS = {"label", "body", "help", "options", "content", "placeholder", "caption", "value", "text"}
 # The language switch names both languages on purpose, so that a reader of either finds it.
-BOTH_LANGUAGES_ON_PURPOSE = {SWITCH_LABEL, *LANGUAGES.values()}
+# So do the Sweep page's setting names, which must not change with the language (see sweep_view).
+BOTH_LANGUAGES_ON_PURPOSE = {SWITCH_LABEL, *LANGUAGES.values(), *map(sweep_view.choice_label, sweep_view.FIELD_NAMES)}
 PAGES = [
     "streamlit_app.py",
     "pages/3_Draw.py",
@@ -73,8 +74,8 @@ def visible_texts(node):
     texts = []
     proto = getattr(node, "proto", None)
     kind = getattr(node, "type", "")
-    # Code listings stay in Python; a style-only st.html shows nothing.
-    is_style = kind == "html" and proto.body.lstrip().startswith("<style>")
+    # Code listings stay in Python; a style-only or script-only st.html shows nothing.
+    is_style = kind == "html" and proto.body.lstrip().startswith(("<style>", "<script>"))
     if proto is not None and kind != "code" and not is_style:
         texts += [(node.type, text) for text in _proto_texts(proto)]
         if node.type == "plotly_chart":
@@ -120,7 +121,7 @@ def english_words(text):
     """Returns the English words in a text, leaving out kept terms, code, file names and placeholders."""
     text = re.sub(r"`[^`]*`", " ", text)  # Inline code: run ids, file names.
     text = re.sub(r"%\{[^}]*\}|<[^>]*>|:material/[a-z_]+:", " ", text)  # Plotly placeholders, tags, icons.
-    text = re.sub(r"\b[\w-]+\.(keras|json|png|csv|py)\b|\b[A-Z]+(_[A-Z]+)+\b", " ", text)  # Files, variables.
+    text = re.sub(r"(?:\b[\w-]+)?\.(keras|json|png|csv|py)\b|\b[A-Z]+(_[A-Z]+)+\b", " ", text)  # Files, variables.
     words = re.findall(r"(?<![\w-])[A-Za-z]+(?![\w-])", text)
     hyphenated = re.findall(r"(?<![\w-])[A-Za-z]+(?:-[A-Za-z]+)+(?![\w-])", text)
     parts = words + [part for word in hyphenated for part in word.split("-")]
