@@ -108,6 +108,16 @@ def store_dir(tmp_path):
     return tmp_path / "runs"
 
 
+@pytest.fixture
+def as_visitor():
+    """Runs the app as configured for visitors; conftest shows every error in full for tests."""
+    previous = streamlit_config.get_option("client.showErrorDetails")
+    configured = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text())["client"]["showErrorDetails"]
+    streamlit_config.set_option("client.showErrorDetails", configured)
+    yield
+    streamlit_config.set_option("client.showErrorDetails", previous)
+
+
 @pytest.fixture(autouse=True)
 def fresh_caches():
     st.cache_resource.clear()
@@ -233,7 +243,7 @@ def results_app(monkeypatch, store_dir, owner="student-b"):
     return open_page(RESULTS_PAGE)
 
 
-def test_results_skips_a_run_whose_model_is_random_bytes(store_dir, good_run, monkeypatch):
+def test_results_skips_a_run_whose_model_is_random_bytes(store_dir, good_run, monkeypatch, as_visitor):
     copy_run(good_run, store_dir, good_run.run_id)
     broken = copy_run(good_run, store_dir, "20261201-000000-bbbbbbbb-0001")
     (broken / MODEL_FILE).write_bytes(os.urandom(4000))
