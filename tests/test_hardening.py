@@ -248,7 +248,7 @@ def test_results_skips_a_run_whose_model_is_random_bytes(store_dir, good_run, mo
     broken = copy_run(good_run, store_dir, "20261201-000000-bbbbbbbb-0001")
     (broken / MODEL_FILE).write_bytes(os.urandom(4000))
     app = results_app(monkeypatch, store_dir)
-    assert [row["Run"] for row in app.main.dataframe[0].value.to_dict("records")] == [good_run.run_id]
+    assert [row["Run id"] for row in app.main.dataframe[0].value.to_dict("records")] == [good_run.run_id]
     warnings = " ".join(warning.value for warning in app.sidebar.warning)
     assert broken.name in warnings and str(store_dir) not in warnings, "named, without the server's path"
 
@@ -529,14 +529,14 @@ def test_stop_is_offered_only_to_the_student_who_started_the_training(store_dir,
         app.session_state["train_job_id"] = job.job_id
         app.switch_page(TRAIN_PAGE).run()
         assert not app.exception
-        assert not [button for button in app.button if button.label == "Stop"]
-        assert "Another student started this same training" in texts(app)
+        assert not [button for button in app.button if button.key and button.key.startswith("stop-")]
 
         monkeypatch.setattr(state, "session_owner", lambda: "student-a")
-        app.run()
-        assert [button for button in app.button if button.label == "Stop"]
+        owner_app = open_page("streamlit_app.py")
+        owner_app.switch_page(TRAIN_PAGE).run()
+        assert [button for button in owner_app.button if button.key == f"stop-{job.job_id}"]
     finally:
-        job.stop()
+        state.get_job_manager().stop(job.job_id, "student-a")
 
 
 def test_visitors_see_no_paths_and_no_error_details(store_dir, good_run, monkeypatch):
@@ -551,7 +551,7 @@ def test_visitors_see_no_paths_and_no_error_details(store_dir, good_run, monkeyp
         home = open_page("streamlit_app.py")
         shown = texts(home) + " ".join(item.value for item in [*home.sidebar.markdown, *home.sidebar.caption])
         assert str(store_dir) not in shown and data.resolve_data_dir() not in shown
-        assert "MNIST found in the server's data folder" in shown
+        assert "MNIST is on this machine, ready to train on." in shown
         streamlit_config.set_option("client.showErrorDetails", "full")
         assert str(store_dir) in texts(open_page("streamlit_app.py")), "the developer switch shows the folders"
     finally:
