@@ -22,6 +22,7 @@ tr = glossary.tr
 def preset_picker():
     """Shows the presets; choosing one fills the controls with its settings."""
     st.pills(tr("Presets", "预设"), [preset.name for preset in PRESETS], key="preset", on_change=_apply_preset,
+             format_func=lambda name: tr(name, preset_by_name(name).name_zh),
              help=tr("Ready-made settings, each with what it teaches.", "现成的设置，每个都说明它能教你什么。"))
 
 
@@ -35,7 +36,7 @@ def preset_note(config):
     """Says which preset the settings are, and what it teaches, when they match one."""
     preset = matching_preset(config)
     if preset is not None:
-        st.caption(f"**{preset.name}** — {tr(preset.teaches, preset.teaches_zh)}")
+        st.caption(f"**{tr(preset.name, preset.name_zh)}** — {tr(preset.teaches, preset.teaches_zh)}")
 
 
 def code_view(config):

@@ -18,11 +18,13 @@ class Preset:
     config: TrainConfig  # The settings the preset fills in.
     teaches: str  # What training it shows a student, in one English sentence.
     teaches_zh: str  # The same sentence in Chinese, the seed notebook's second language.
+    name_zh: str = ""  # The label in Chinese.
 
 
 PRESETS = (
     Preset(
         name="Seed notebook",
+        name_zh="种子笔记本",
         config=TrainConfig(),
         teaches=(
             "The seed notebook's own network, two hidden layers of 50 units trained for 5 epochs, "
@@ -35,6 +37,7 @@ PRESETS = (
     ),
     Preset(
         name="Tiny",
+        name_zh="最小",
         config=TrainConfig(hidden_size=16, hidden_layers=1),
         teaches=(
             "A single hidden layer of only 16 units still reads more than nine digits in ten correctly, "
@@ -47,6 +50,7 @@ PRESETS = (
     ),
     Preset(
         name="Wide",
+        name_zh="加宽",
         config=TrainConfig(hidden_size=256),
         teaches=(
             "Widening both hidden layers to 256 units buys about one more point of accuracy "
@@ -64,6 +68,7 @@ PRESETS = (
     # (load average 4 and up) stretches the wall time past 100 s.
     Preset(
         name="Best MLP",
+        name_zh="最佳 MLP",
         config=TrainConfig(
             hidden_size=768, epochs=16, batch_size=256, optimizer="rmsprop", learning_rate=0.001, dropout=0.4
         ),

@@ -28,6 +28,7 @@ from unlike_drawings import horizontal_line
 KEPT_IN_ENGLISH = {
     "relu", "tanh", "sigmoid", "elu", "softmax", "flatten", "dense", "adam", "sgd", "rmsprop", "keras",
     "tensorflow", "tfds", "mnist", "fashion", "epoch", "batch", "size", "one", "hot", "log", "max", "x",
+    "epochs", "dropout", "mlp", "utc",
 }
 # Proto fields that hold text the page shows; "code_text" (the Keras listing) is left out on purpose.
 TEXT_FIELDS = {"label", "body", "help", "options", "content", "placeholder", "caption", "value", "text"}
