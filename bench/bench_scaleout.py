@@ -49,8 +49,8 @@ def run_layout(num_nodes, seed_offset=0):
         # Warm a worker on every node (TensorFlow imported, MNIST read) before anything is timed.
         warmed, round_number = set(), 0
         while len(warmed) < num_nodes and round_number < 5:
-            _, warm_jobs = train_all([TrainConfig(hidden_size=8, hidden_layers=1, epochs=1, seed=900 + 10 * round_number + node)
-                                      for node in range(num_nodes)])
+            seeds = [900 + 10 * round_number + node for node in range(num_nodes)]
+            _, warm_jobs = train_all([TrainConfig(hidden_size=8, hidden_layers=1, epochs=1, seed=seed) for seed in seeds])
             warmed |= {job.worker["node_id"] for job in warm_jobs}
             round_number += 1
         seconds, jobs = train_all([TrainConfig(seed=seed_offset + index) for index in range(TRAININGS)])

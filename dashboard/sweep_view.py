@@ -47,8 +47,8 @@ def start_sweep(field, configs):
         try:
             jobs.append(manager.submit(config, owner=state.session_owner()))
         except QueueFullError as error:
-            st.error(glossary.tr(f"Only the first {len(jobs)} values were queued. ", f"只排入了前 {len(jobs)} 个取值。")
-                     + train_view.queue_full_message(error))
+            queued = glossary.tr(f"Only the first {len(jobs)} values were queued. ", f"只排入了前 {len(jobs)} 个取值。")
+            st.error(queued + train_view.queue_full_message(error))
             break
     st.session_state[_SWEEP_KEY] = {"field": field, "job_ids": [job.job_id for job in jobs]}
 

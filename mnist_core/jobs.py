@@ -204,8 +204,8 @@ class JobManager:
                 handle = self.trainer.start(job.job_id, job.config, self._data_dir(), self._download)
             except Exception as error:  # Ray refused the task; say so for this job and go on.
                 _logger.exception("Could not start training job %s.", job.job_id)
-                job._finish(FAILED, error=f"Training could not start: {_first_line(error) or type(error).__name__}")
-                self._release(job)
+                reason = _first_line(error) or type(error).__name__
+                self._release(job, FAILED, error=f"Training could not start: {reason}")
                 continue
             with self._changed:
                 self._running[job] = handle
@@ -233,14 +233,15 @@ class JobManager:
             handles = {handle: job for job, handle in self._running.items() if handle is not None}
         for handle in self.trainer.ready(list(handles)) if handles else []:
             job = handles[handle]
+            outcome = {"state": FAILED, "error": "Training failed: the job manager stopped while saving it."}
             try:
-                self._finish(job, handle)
+                outcome = self._outcome(job, handle)
             finally:
                 self.trainer.forget(job.job_id)
-                self._release(job)
+                self._release(job, **outcome)
 
-    def _finish(self, job, handle):
-        """Stores the result of the ended training `job`, or records why it failed."""
+    def _outcome(self, job, handle):
+        """Stores the result of the ended training `job`; returns its final state and run, or its error."""
         from mnist_core.data import DatasetUnavailableError  # Arrives with a worker's error anyway.
 
         try:
@@ -251,23 +252,26 @@ class JobManager:
             if not record["stopped"] or job.keep_partial or 1.0 in record["history"]["epoch_fraction"]:
                 run = self.store.save_serialized(record, model_bytes, owner=job.owner)
         except DatasetUnavailableError as error:
-            job._finish(FAILED, error=_first_line(error) or "The dataset is not available.")
+            return {"state": FAILED, "error": _first_line(error) or "The dataset is not available."}
         except WorkerLostError as error:
             _logger.error("Training job %s (%s) failed: %s.", job.job_id, job.config.describe(), error)
-            job._finish(FAILED, error=f"Training failed: {error}; nothing was saved. Press Train to try again.")
+            message = f"Training failed: {error}; nothing was saved. Press Train to try again."
+            return {"state": FAILED, "error": message}
         except Exception as error:  # The manager must survive any failure and hand its message to the page.
             _logger.exception("Training job %s (%s) failed.", job.job_id, job.config.describe())
             detail = _first_line(error)
-            job._finish(FAILED, error=f"Training failed: {type(error).__name__}" + (f": {detail}" if detail else ""))
-        else:
-            job._finish(STOPPED if record["stopped"] else DONE, run=run)
+            message = f"Training failed: {type(error).__name__}" + (f": {detail}" if detail else "")
+            return {"state": FAILED, "error": message}
+        return {"state": STOPPED if record["stopped"] else DONE, "run": run}
 
-    def _release(self, job):
-        """Forgets a running job whose training has ended."""
+    def _release(self, job, state, run=None, error=None):
+        """Ends a job that left the running list, all under the lock: a page sees it running and
+        sharable, or final and gone from both, never in between."""
         with self._changed:
+            job._finish(state, run=run, error=error)
             self._running.pop(job, None)
             self._forget_sharable(job)
-            if job.state == DONE:
+            if state == DONE:
                 self._saves += 1
             self._trim()
 
