@@ -4,6 +4,8 @@ import streamlit as st
 
 LANGUAGES = {"en": "English", "zh": "中文"}
 _LANGUAGE_KEY = "language"
+# The language also sits in the page's address (?lang=zh), so a reload or a shared link keeps it.
+_LANGUAGE_PARAMETER = "lang"
 # In both languages, so a reader of either finds the switch.
 SWITCH_LABEL = ":material/translate: Language · 语言"
 
@@ -70,8 +72,11 @@ TERMS = {
 
 
 def language():
-    """Returns the language code this session chose ("en" by default)."""
-    return st.session_state.get(_LANGUAGE_KEY, "en")
+    """Returns the language code this session chose: the link's ?lang= at first, else "en"."""
+    if _LANGUAGE_KEY not in st.session_state:
+        linked = st.query_params.get(_LANGUAGE_PARAMETER)
+        st.session_state[_LANGUAGE_KEY] = linked if linked in LANGUAGES else "en"
+    return st.session_state[_LANGUAGE_KEY]
 
 
 def language_switch():
@@ -87,6 +92,11 @@ def language_switch():
         key="language_switch", horizontal=True,
         on_change=lambda: st.session_state.update({_LANGUAGE_KEY: st.session_state.language_switch}),
     )
+    chosen = language()
+    if chosen == "en" and _LANGUAGE_PARAMETER in st.query_params:
+        del st.query_params[_LANGUAGE_PARAMETER]
+    elif chosen != "en" and st.query_params.get(_LANGUAGE_PARAMETER) != chosen:
+        st.query_params[_LANGUAGE_PARAMETER] = chosen
 
 
 def tr(english, chinese):

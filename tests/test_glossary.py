@@ -37,3 +37,20 @@ def test_language_switch_changes_the_explanations_and_survives_a_page_change(fre
 def explanations(app):
     """Returns the first box of explanations on the page (the Train page shows its settings first)."""
     return next(expander for expander in app.expander if expander.label.startswith(("What is", "什么是")))
+
+
+def test_a_link_with_lang_zh_opens_in_chinese_and_the_choice_goes_in_the_link():
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import REPO_ROOT
+
+    linked = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=120)
+    linked.query_params["lang"] = "zh"
+    linked.run()
+    assert not linked.exception
+    assert linked.title[0].value == "训练你的第一个神经网络"
+
+    app = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=120).run()
+    assert app.title[0].value == "Train your first neural network" and "lang" not in app.query_params
+    app.radio(key="language_switch").set_value("zh").run()
+    assert app.query_params["lang"] == "zh", "a reload of this address stays in Chinese"
