@@ -112,12 +112,14 @@ def _train(args):
         config = TrainConfig(**{field: getattr(args, field) for _, field, _, _ in _CONFIG_FLAGS})
     except ValueError as error:
         return _fail(str(error))
-    # TensorFlow takes seconds to import, so it is imported only once the flags are known good.
-    from mnist_core.data import DatasetUnavailableError
+    # TensorFlow takes seconds to import, so it is imported only once a training really starts:
+    # missing data is reported first, and a stored run is reused, without it.
+    from mnist_core.data import DatasetUnavailableError, load_dataset
     from mnist_core.runs import RunStore, train_or_reuse, train_run
 
     train_kwargs = {"data_dir": args.data_dir, "on_progress": _print_epoch}
     try:
+        load_dataset(config.dataset, args.data_dir)  # Kept in memory for the training that follows.
         if args.no_store:
             result = train_run(config, **train_kwargs)
             loss, accuracy = result.evaluation.loss, result.evaluation.accuracy

@@ -7,10 +7,12 @@ import statistics
 from mnist_core.model import count_parameters
 
 # Cost model measured on the project's 2-core machine: a fixed cost per gradient step (the
-# loop's bookkeeping) plus a cost per training example and weight (the multiply-adds forward and
-# backward). Fitted on 1×16, 2×50, 2×128 and 2×768 networks; past runs rescale it to the machine.
+# loop's bookkeeping), per training example (gathering, scaling, the loss) and per example and
+# weight (the multiply-adds forward and backward). Fitted on 2×50, 2×128 and 2×768 networks;
+# past runs rescale it to the machine.
 SECONDS_PER_STEP = 7e-5
-SECONDS_PER_EXAMPLE_WEIGHT = 1.6e-10
+SECONDS_PER_EXAMPLE = 2.2e-6
+SECONDS_PER_EXAMPLE_WEIGHT = 1.5e-10
 # Inference (validation after every epoch, the test set at the end) costs about a third as much.
 SECONDS_PER_INFERENCE_WEIGHT = 5e-11
 VALIDATION_AND_TEST_EXAMPLES = 10_000
@@ -26,7 +28,8 @@ def estimate_epoch_seconds(config):
     """Returns the modelled seconds of one epoch of `config` (validation included), before calibration."""
     steps = math.ceil(config.train_size / config.batch_size)
     weights = count_parameters(config)
-    training = steps * SECONDS_PER_STEP + config.train_size * weights * SECONDS_PER_EXAMPLE_WEIGHT
+    per_example = SECONDS_PER_EXAMPLE + weights * SECONDS_PER_EXAMPLE_WEIGHT
+    training = steps * SECONDS_PER_STEP + config.train_size * per_example
     return training + config.validation_size * weights * SECONDS_PER_INFERENCE_WEIGHT
 
 

@@ -64,6 +64,7 @@ def test_subset_line_is_added_only_when_asked_and_checked():
             keras_code(TrainConfig(), max_train_examples=bad)
 
 
+@pytest.mark.slow
 def test_script_holds_out_the_same_validation_images_as_the_dashboard(data_dir):
     # Only the data part runs here; the network and its training are exercised in a subprocess below.
     data_part = keras_code(CUSTOM).split("model = keras.Sequential")[0]

@@ -106,6 +106,7 @@ def private_mnist(data_dir, tmp_path, monkeypatch):
     data.clear_cache()
 
 
+@pytest.mark.slow
 def test_decoded_arrays_are_kept_for_the_next_process(private_mnist, tmp_path, monkeypatch):
     folder = private_mnist
     first = data.load_dataset("mnist", data_dir=folder)

@@ -9,6 +9,10 @@ import drawing_variants
 from mnist_core.predict import predict_batch, predict_digit, saliency
 from mnist_core.preprocess import EMPTY_MESSAGE, Preprocessed, preprocess_drawing
 
+# Every test here reads digits with a network trained for the module on the whole training split;
+# the Draw page's AppTests exercise the same functions in the fast tier.
+pytestmark = pytest.mark.slow
+
 NUM_DIGITS_CHECKED = 300  # Test digits per variant: enough to tell 0.95 from 0.90.
 # Redrawing costs a little accuracy through resampling; more than this means preprocessing lost
 # something the network needs.
@@ -54,7 +58,6 @@ def test_baseline_accuracy_on_raw_digits(baseline_accuracy):
     assert baseline_accuracy > 0.93
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("kind", drawing_variants.VARIANT_KINDS)
 def test_drawn_digits_read_almost_as_well_as_raw_ones(model, test_digits, baseline_accuracy, kind):
     accuracy = variant_accuracy(model, test_digits, kind)
