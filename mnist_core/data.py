@@ -10,7 +10,6 @@ import tempfile
 import threading
 
 import numpy as np
-import tensorflow as tf
 # Imported here, not on first use: importing tfds swaps Python's import function for the whole
 # process for a moment, which breaks imports in other threads (a web server's, a trainer's).
 import tensorflow_datasets as tfds
@@ -155,10 +154,8 @@ def _read_tfds(name, data_dir, download):
             name=name, split=["train", "test"], as_supervised=True, data_dir=data_dir, download=download,
             batch_size=-1,
         ))
-    except tf.errors.OpError as error:
-        # The files are there but a record could not be read: damaged or cut short, not absent.
-        raise DatasetCorruptError(_corrupt_message(name, data_dir, error)) from error
-    except Exception as error:  # tfds reports "absent" and "download failed" with many types.
+    except Exception as error:  # tfds reports "absent", "download failed" and "damaged" with many types.
+        # Files that are there but cannot be read (a record damaged or cut short) are corrupt, not absent.
         if is_prepared(name, data_dir):
             raise DatasetCorruptError(_corrupt_message(name, data_dir, error)) from error
         raise DatasetUnavailableError(_missing_message(name, data_dir, _first_line(error))) from error

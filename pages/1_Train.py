@@ -6,7 +6,7 @@ from dashboard import glossary, state, train_settings, train_view, widgets
 
 tr = glossary.tr
 st.set_page_config(
-    page_title=glossary.tr("Train · MNIST dashboard", "训练 · MNIST 仪表板"),
+    page_title=glossary.tr("Train · MNIST dashboard", "训练 · MNIST 仪表盘"),
     page_icon="🧠", layout="wide",
 )
 widgets.sidebar()

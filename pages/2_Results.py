@@ -7,7 +7,7 @@ from mnist_core.data import CLASS_NAMES, DatasetUnavailableError
 from mnist_core.runs import MODEL_FILE, RUN_FILE, CorruptRunError, RunNotFoundError
 
 st.set_page_config(
-    page_title=glossary.tr("Results · MNIST dashboard", "结果 · MNIST 仪表板"),
+    page_title=glossary.tr("Results · MNIST dashboard", "结果 · MNIST 仪表盘"),
     page_icon="📊", layout="wide",
 )
 widgets.sidebar()

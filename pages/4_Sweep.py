@@ -7,7 +7,7 @@ from mnist_core.config import TrainConfig
 from mnist_core.sweep import SWEEPABLE, parse_values, sweep_configs
 
 st.set_page_config(
-    page_title=glossary.tr("Sweep · MNIST dashboard", "扫描 · MNIST 仪表板"),
+    page_title=glossary.tr("Sweep · MNIST dashboard", "扫描 · MNIST 仪表盘"),
     page_icon="🎛️", layout="wide",
 )
 widgets.sidebar()

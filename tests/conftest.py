@@ -62,3 +62,9 @@ def ray_instance():
 def pytest_sessionfinish(session, exitstatus):
     """Removes the session's decoded-array cache."""
     shutil.rmtree(CACHE_DIR, ignore_errors=True)
+
+
+# The browser-test fixtures are registered here, once, so that every browser test module shares one
+# Playwright and one Chromium: a module that imported them itself would start a second Playwright
+# inside the first one's event loop, which fails.
+from e2e_server import app_server, browser, fresh_server, new_page, page  # noqa: E402,F401

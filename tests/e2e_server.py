@@ -1,6 +1,6 @@
 """Browser-test fixtures: a real `streamlit run` server, headless Chromium and screenshots.
 
-The test module imports the fixtures from here (`from e2e_server import ...`). Playwright and
+tests/conftest.py registers the fixtures from here for every test module. Playwright and
 Chromium are test requirements, so a missing one fails the tests with a message saying what to
 install instead of skipping them.
 """

@@ -17,10 +17,7 @@ import time
 import pytest
 
 from browser_drawing import draw_one, draw_zero
-from e2e_server import (  # noqa: F401 (pytest finds the fixtures by name)
-    ARTIFACTS_DIR, StreamlitServer, app_server, browser, fresh_server, new_page, page, record_timing,
-    save_screenshot, wait_for_idle,
-)
+from e2e_server import ARTIFACTS_DIR, StreamlitServer, record_timing, save_screenshot, wait_for_idle
 from mnist_core.runs import RunStore
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,7 @@ test saves screenshots of what it checked in tests/artifacts/.
 import pytest
 
 from browser_drawing import CANVAS_SELECTOR, draw_stroke, zero_points
-from e2e_server import ARTIFACTS_DIR, ELEMENT_TIMEOUT, StreamlitServer, browser, save_screenshot, wait_for_idle  # noqa: F401
+from e2e_server import ARTIFACTS_DIR, ELEMENT_TIMEOUT, StreamlitServer, save_screenshot, wait_for_idle
 from mnist_core.runs import RunStore
 from test_chinese import english_words
 

@@ -18,9 +18,7 @@ from PIL import Image
 from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from browser_drawing import draw_one
-from e2e_server import (  # noqa: F401 (pytest finds the fixtures by name)
-    ARTIFACTS_DIR, StreamlitServer, browser, new_page, save_screenshot, wait_for_idle,
-)
+from e2e_server import ARTIFACTS_DIR, StreamlitServer, save_screenshot, wait_for_idle
 from mnist_core.runs import RunStore
 
 pytestmark = pytest.mark.e2e

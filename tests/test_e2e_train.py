@@ -7,9 +7,7 @@ import re
 
 import pytest
 
-from e2e_server import (  # noqa: F401 (pytest finds the fixtures by name)
-    app_server, browser, new_page, page, save_screenshot, wait_for_idle,
-)
+from e2e_server import save_screenshot, wait_for_idle
 from test_e2e_browser import PROGRESS, TRAINING_TIMEOUT, assert_no_exception, open_app, set_slider
 
 pytestmark = pytest.mark.e2e
