@@ -159,8 +159,10 @@ def active_run():
 
 
 def set_active_run(run_id):
-    """Makes `run_id` the run the sidebar, Results and Draw pages start from."""
+    """Makes `run_id` the run the sidebar, Results and Draw pages start from; True when it changed."""
+    changed = st.session_state.get(_ACTIVE_RUN_KEY) != run_id
     st.session_state[_ACTIVE_RUN_KEY] = run_id
+    return changed
 
 
 # Who may delete what: a visitor deletes only the runs their own session trained; whoever enters

@@ -174,8 +174,9 @@ def _show_outcome(job, snapshot, config):
             st.info(tr("The training was stopped before it left the queue, so nothing was trained.",
                        "训练在排队时就被停止了，所以什么也没有训练。"))
         return True
-    if not snapshot.run.stopped:
-        state.set_active_run(snapshot.run.run_id)
+    if not snapshot.run.stopped and state.set_active_run(snapshot.run.run_id):
+        # The sidebar above was drawn before this run existed; draw the page again with it.
+        st.rerun()
     if job.config != config:
         return False
     st.subheader(tr("Run ", "运行 ") + widgets.run_name(snapshot.run))

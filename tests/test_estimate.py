@@ -1,18 +1,15 @@
 """Tests of the training-time estimate."""
 
-import time
 import types
 
 import pytest
 
 from mnist_core.config import TrainConfig
-from mnist_core.data import load_dataset
 from mnist_core.estimate import (
     COMPILE_SECONDS, LOAD_SECONDS, SECONDS_PER_INFERENCE_WEIGHT, calibration_factor, compile_seconds,
     estimate_epoch_seconds, estimate_train_seconds,
 )
 from mnist_core.model import count_parameters
-from mnist_core.train import train_run
 
 
 def fake_run(config, epoch_seconds, stopped=False):
@@ -53,31 +50,3 @@ def test_other_networks_scale_the_model_by_the_measured_speed():
     testing = 10_000 * count_parameters(wide) * SECONDS_PER_INFERENCE_WEIGHT
     expected = compile_seconds([past]) + 4 * 2 * estimate_epoch_seconds(wide) + testing + LOAD_SECONDS
     assert estimate == pytest.approx(expected)
-
-
-@pytest.mark.slow
-def test_estimates_are_within_30_percent_of_real_trainings_on_this_machine(data_dir, tiny_result):
-    """Trains the seed and a wider, smaller-batch network for real; each is estimated from the other.
-
-    `tiny_result` has already initialised TensorFlow in this process, as earlier trainings have in
-    a running dashboard, so no training pays that one-time cost. The seed trains before and after
-    the wide network, so a change in how busy the shared machine is affects both sides alike.
-    """
-    del tiny_result
-    load_dataset("mnist", data_dir)  # The trainings then find the data in memory, hence data_loaded=True.
-    seed, wide = TrainConfig(), TrainConfig(hidden_size=128, epochs=10, batch_size=32)
-    runs, seconds = [], []
-    for config in (seed, wide, seed):
-        started = time.perf_counter()
-        runs.append(train_run(config, data_dir=data_dir))
-        seconds.append(time.perf_counter() - started)
-    seed_runs, wide_run = [runs[2], runs[0]], runs[1]
-    report = {
-        seed.describe(): (estimate_train_seconds(seed, [wide_run], data_loaded=True), (seconds[0] + seconds[2]) / 2),
-        # The seed runs are other networks here (not the same shape): the model scales their speed.
-        wide.describe(): (estimate_train_seconds(wide, seed_runs, data_loaded=True), seconds[1]),
-    }
-    report = {label: (round(estimate, 1), round(actual, 1)) for label, (estimate, actual) in report.items()}
-    print("estimate vs actual seconds:", report)
-    for label, (estimate, actual) in report.items():
-        assert 0.7 * actual <= estimate <= 1.3 * actual, f"{label}: estimated {estimate} s, took {actual} s"
