@@ -45,12 +45,14 @@ def tiny_result(data_dir):
     return train_run(TrainConfig(hidden_size=16, hidden_layers=1, epochs=1), data_dir=data_dir)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def ray_instance():
     """One embedded Ray instance (2 CPUs, bound to 127.0.0.1) shared by every test that trains.
 
     It is the same instance the dashboard starts for itself, so the pages' trainings run in Ray
-    workers in tests too; it is shut down when the session ends.
+    workers in tests too; it is shut down when the session ends. It starts before any test, because
+    a job manager that started Ray from its own thread while a page computed with NumPy in another
+    once hung the whole test process (ray.init forks helper processes; see the closing note).
     """
     from mnist_core import cluster
 
