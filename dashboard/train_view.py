@@ -5,8 +5,7 @@ import streamlit as st
 
 from dashboard import glossary, state, widgets
 from dashboard.curve_charts import PLOTLY_CONFIG, curves_figure
-# The controls' choices are re-exported, so imports from train_view keep working.
-from dashboard.train_settings import BATCH_SIZES, HIDDEN_SIZES, KEEP_PARTIAL_KEY, LEARNING_RATES  # noqa: F401
+from dashboard.train_settings import KEEP_PARTIAL_KEY
 from mnist_core.codegen import keras_code
 from mnist_core.data import is_prepared
 from mnist_core.estimate import estimate_train_seconds

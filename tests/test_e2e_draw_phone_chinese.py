@@ -115,13 +115,18 @@ def test_a_horizontal_line_is_read_but_said_to_be_unlike_a_digit(open_page):
     save_screenshot(page, "draw-desktop-en-line")
 
 
-def test_on_a_phone_the_answer_is_in_view_right_after_a_stroke(open_page):
+def draw_on_a_phone(open_page):
+    """Opens Draw on a phone screen with the canvas scrolled to its middle; returns (page, canvas box)."""
     page = open_page("Draw", PHONE)
     canvas = page.locator(CANVAS_SELECTOR).first
     canvas.wait_for()
     canvas.evaluate("element => element.scrollIntoView({block: 'center'})")
     page.wait_for_timeout(300)
-    box = canvas.bounding_box()
+    return page, canvas.bounding_box()
+
+
+def test_on_a_phone_the_answer_is_in_view_right_after_a_stroke(open_page):
+    page, box = draw_on_a_phone(open_page)
     assert box["width"] >= 0.6 * PHONE["width"], f"the canvas is only {box['width']:.0f} px wide"
     assert box["x"] >= MIN_SCROLL_STRIP and PHONE["width"] - (box["x"] + box["width"]) >= MIN_SCROLL_STRIP, box
     assert_no_horizontal_overflow(page)
@@ -139,11 +144,7 @@ def test_on_a_phone_the_answer_is_in_view_right_after_a_stroke(open_page):
 
 
 def test_a_finger_beside_the_canvas_still_scrolls_the_page(open_page):
-    page = open_page("Draw", PHONE)
-    canvas = page.locator(CANVAS_SELECTOR).first
-    canvas.wait_for()
-    canvas.evaluate("element => element.scrollIntoView({block: 'center'})")
-    box = canvas.bounding_box()
+    page, box = draw_on_a_phone(open_page)
     scroller = "() => document.querySelector(\"[data-testid='stMain']\").scrollTop"
     before = page.evaluate(scroller)
     # A finger swipes upwards in the strip left of the canvas; Chromium's touch events go in through CDP.

@@ -59,11 +59,11 @@ def test_matching_preset_roundtrip():
 def test_every_preset_can_be_shown_by_the_train_page_controls():
     # The page's sliders offer fixed values; for a value outside them the slider silently shows its
     # first option instead (hidden size 8), so the preset would train a different network.
-    from dashboard import train_view
+    from dashboard import train_settings
 
     for preset in PRESETS:
         config = preset.config
-        assert config.hidden_size in train_view.HIDDEN_SIZES, preset.name
-        assert config.batch_size in train_view.BATCH_SIZES, preset.name
-        assert config.learning_rate in train_view.LEARNING_RATES, preset.name
+        assert config.hidden_size in train_settings.HIDDEN_SIZES, preset.name
+        assert config.batch_size in train_settings.BATCH_SIZES, preset.name
+        assert config.learning_rate in train_settings.LEARNING_RATES, preset.name
         assert round(config.dropout / 0.05, 9).is_integer() and 0.05 <= config.validation_fraction <= 0.3

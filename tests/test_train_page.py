@@ -134,27 +134,29 @@ def test_settings_update_the_size_estimate_and_code_without_training(fresh_store
     assert state.get_job_manager().active_jobs() == []
 
 
+def open_link(query):
+    """Opens the Train page the way a shared link does, with `query` in the address."""
+    linked = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=120)
+    linked.switch_page(TRAIN_PAGE)
+    linked.query_params.update(query)
+    linked.run()
+    assert not linked.exception
+    return linked
+
+
 def test_settings_go_in_the_link_and_a_link_opens_them(fresh_store):
     app = open_page(TRAIN_PAGE)
     app.select_slider(key="hidden_size").set_value(128).run()
     app.slider(key="epochs").set_value(3).run()
     assert app.query_params == {"hidden_size": "128", "epochs": "3"}, "only settings that differ from the seed"
 
-    linked = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=120)
-    linked.switch_page(TRAIN_PAGE)
-    linked.query_params.update({"hidden_size": "256", "epochs": "3", "learning_rate": "0.01", "optimizer": "sgd"})
-    linked.run()
-    assert not linked.exception
+    linked = open_link({"hidden_size": "256", "epochs": "3", "learning_rate": "0.01", "optimizer": "sgd"})
     assert linked.select_slider(key="hidden_size").value == 256 and linked.slider(key="epochs").value == 3
     assert linked.select_slider(key="learning_rate").value == 0.01 and linked.selectbox(key="optimizer").value == "sgd"
 
 
 def test_a_bad_link_falls_back_to_the_seed_with_a_one_line_note(fresh_store):
-    linked = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=120)
-    linked.switch_page(TRAIN_PAGE)
-    linked.query_params.update({"hidden_size": "abc", "epochs": "500", "batch_size": "64", "dataset": "cifar"})
-    linked.run()
-    assert not linked.exception
+    linked = open_link({"hidden_size": "abc", "epochs": "500", "batch_size": "64", "dataset": "cifar"})
     assert linked.select_slider(key="hidden_size").value == 50 and linked.slider(key="epochs").value == 5
     assert linked.select_slider(key="batch_size").value == 64, "the valid value of the link is kept"
     note = next(caption.value for caption in linked.caption if "cannot be used" in caption.value)
