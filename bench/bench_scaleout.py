@@ -27,9 +27,9 @@ def run_layout(num_nodes, seed_offset=0):
     from ray.cluster_utils import Cluster
 
     from mnist_core.config import TrainConfig
-    from mnist_core.jobs import FINAL_STATES, JobManager
+    from mnist_core.job_manager import FINAL_STATES, JobManager
     from mnist_core.remote import RayTrainer
-    from mnist_core.runs import RunStore
+    from mnist_core.run_store import RunStore
 
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
     for _ in range(num_nodes - 1):

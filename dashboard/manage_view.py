@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import results_view, state
 from dashboard.glossary import tr
-from mnist_core.runs import RunNotFoundError
+from mnist_core.run_store import RunNotFoundError
 
 TEACHER_TOKEN_KEY = "results_teacher_token"
 

@@ -6,7 +6,7 @@ import streamlit as st
 from dashboard import glossary, state, widgets
 from dashboard.glossary import tr
 from mnist_core.model import count_parameters
-from mnist_core.runs import RunNotFoundError
+from mnist_core.run_store import RunNotFoundError
 
 GALLERY_SIZE = 24
 GALLERY_COLUMNS = 8

@@ -13,7 +13,7 @@ from streamlit.runtime.scriptrunner import script_runner
 
 from dashboard.glossary import tr
 from mnist_core.data import load_dataset, resolve_data_dir
-from mnist_core.runs import CorruptRunError, RunNotFoundError, RunStore, StoreNotWritableError
+from mnist_core.run_store import CorruptRunError, RunNotFoundError, RunStore, StoreNotWritableError
 
 
 def _keep_keras_state_between_reruns():
@@ -47,7 +47,7 @@ def get_store():
 def get_job_manager():
     """Returns the server-wide training manager; it trains in Ray workers (see mnist_core.cluster)."""
     from mnist_core.cluster import configured_address
-    from mnist_core.jobs import JobManager
+    from mnist_core.job_manager import JobManager
     from mnist_core.remote import RayTrainer
 
     address = configured_address()

@@ -39,7 +39,7 @@ def choice_label(field):
 def start_sweep(field, configs):
     """Submits every config of the sweep; stored ones come back at once instead of training."""
     state.stop_unless_store_writable()
-    from mnist_core.jobs import QueueFullError
+    from mnist_core.job_manager import QueueFullError
 
     manager = state.get_job_manager()
     jobs = []

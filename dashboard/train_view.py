@@ -96,7 +96,7 @@ def start_training(config, retrain):
     Returns None (after saying why) when this session already has the most trainings waiting.
     When the run store could not keep the result it says so and stops the page instead.
     """
-    from mnist_core.jobs import QueueFullError
+    from mnist_core.job_manager import QueueFullError
 
     state.stop_unless_store_writable()
     try:

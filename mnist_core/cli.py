@@ -115,7 +115,7 @@ def _train(args):
     # TensorFlow takes seconds to import, so it is imported only once a training really starts:
     # missing data is reported first, and a stored run is reused, without it.
     from mnist_core.data import DatasetUnavailableError, load_dataset
-    from mnist_core.runs import RunStore, train_or_reuse, train_run
+    from mnist_core.run_store import RunStore, train_or_reuse, train_run
 
     train_kwargs = {"data_dir": args.data_dir, "on_progress": _print_epoch}
     try:
@@ -149,7 +149,7 @@ def _epoch_line(epoch, epochs, logs):
 
 
 def _runs(args):
-    from mnist_core.runs import CorruptRunError, RunNotFoundError, RunStore
+    from mnist_core.run_store import CorruptRunError, RunNotFoundError, RunStore
 
     store = RunStore(args.runs_dir)
     if args.action == "list":
@@ -194,7 +194,7 @@ def _run_summary(run):
 def _predict(args):
     from mnist_core.image_files import read_image
     from mnist_core.predict import predict_digit
-    from mnist_core.runs import CorruptRunError, RunNotFoundError, RunStore
+    from mnist_core.run_store import CorruptRunError, RunNotFoundError, RunStore
 
     try:
         model = RunStore(args.runs_dir).load(args.run_id).load_model()

@@ -19,7 +19,7 @@ from app_helpers import use_fresh_store
 from conftest import REPO_ROOT
 from dashboard import draw_view, sweep_view
 from dashboard.glossary import LANGUAGES, SWITCH_LABEL
-from mnist_core.runs import RunStore
+from mnist_core.run_store import RunStore
 from test_draw_page import canvas_data_url
 from unlike_drawings import horizontal_line
 

@@ -18,7 +18,7 @@ import pytest
 
 from browser_drawing import draw_one, draw_zero
 from e2e_server import ARTIFACTS_DIR, StreamlitServer, record_timing, save_screenshot, wait_for_idle
-from mnist_core.runs import RunStore
+from mnist_core.run_store import RunStore
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ import pytest
 
 from browser_drawing import CANVAS_SELECTOR, draw_stroke, zero_points
 from e2e_server import ARTIFACTS_DIR, ELEMENT_TIMEOUT, StreamlitServer, save_screenshot, wait_for_idle
-from mnist_core.runs import RunStore
+from mnist_core.run_store import RunStore
 from test_chinese import english_words
 
 pytestmark = pytest.mark.e2e

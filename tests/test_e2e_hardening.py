@@ -19,7 +19,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from browser_drawing import draw_one
 from e2e_server import ARTIFACTS_DIR, StreamlitServer, save_screenshot, wait_for_idle
-from mnist_core.runs import RunStore
+from mnist_core.run_store import RunStore
 
 pytestmark = pytest.mark.e2e
 

@@ -28,10 +28,10 @@ from app_helpers import open_page, texts, use_fresh_store
 from broken_runs import copy_run, corrupt_weights
 from conftest import REPO_ROOT
 from dashboard import draw_view, manage_view, state
-from mnist_core import cli, data, image_files, locks, runs
+from mnist_core import cli, data, image_files, locks, run_store
 from mnist_core.preprocess import preprocess_drawing
 from mnist_core.run_record import MODEL_FILE, RUN_FILE, read_run, record_to_run
-from mnist_core.runs import CorruptRunError, RunStore, StoreNotWritableError
+from mnist_core.run_store import CorruptRunError, RunStore, StoreNotWritableError
 
 RESULTS_PAGE, DRAW_PAGE, TRAIN_PAGE = "pages/2_Results.py", "pages/3_Draw.py", "pages/1_Train.py"
 FIRST_CANVAS_KEY = f"{draw_view.CANVAS_KEY_PREFIX}0"
@@ -175,12 +175,12 @@ def test_ctrl_c_during_training_is_one_line_and_status_130(tmp_path):
 
 
 def test_ctrl_c_during_saving_leaves_no_folder(tmp_path, tiny_result, monkeypatch, capsys):
-    monkeypatch.setattr(runs, "train_run", lambda config, **kwargs: tiny_result)
+    monkeypatch.setattr(run_store, "train_run", lambda config, **kwargs: tiny_result)
 
     def interrupted(path):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runs, "_fsync_path", interrupted)
+    monkeypatch.setattr(run_store, "_fsync_path", interrupted)
     status = cli.main(["train", "--hidden-size", "16", "--layers", "1", "--epochs", "1",
                        "--runs-dir", str(tmp_path / "runs")])
     assert status == cli.INTERRUPTED_STATUS

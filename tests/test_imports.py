@@ -34,7 +34,7 @@ def test_the_job_manager_imports_neither_tensorflow_nor_ray():
     # imported only when the manager connects, so a missing Ray becomes a message, not a crash.
     code = (
         "import sys\n"
-        "import mnist_core.jobs, mnist_core.job, mnist_core.remote, mnist_core.cluster\n"
+        "import mnist_core.job_manager, mnist_core.job_record, mnist_core.remote, mnist_core.cluster\n"
         "print(sorted(name for name in ('tensorflow', 'keras', 'ray', 'mnist_core.train') if name in sys.modules))\n"
     )
     completed = subprocess.run(

@@ -1,4 +1,4 @@
-"""Tests for mnist_core.runs: saving, listing, reusing, deleting and exporting stored runs."""
+"""Tests for mnist_core.run_store: saving, listing, reusing, deleting and exporting stored runs."""
 
 import datetime
 import json
@@ -15,10 +15,10 @@ import types
 import numpy as np
 import pytest
 
-from mnist_core import locks, runs
+from mnist_core import locks, run_store
 from mnist_core.config import TrainConfig
 from mnist_core.data import load_dataset
-from mnist_core.runs import CorruptRunError, RunNotFoundError, RunStore, train_or_reuse
+from mnist_core.run_store import CorruptRunError, RunNotFoundError, RunStore, train_or_reuse
 from mnist_core.train import train_run
 
 DATA_DIR = os.environ.get("TFDS_DATA_DIR", "/work/shared/data/tfds")
@@ -30,7 +30,7 @@ SUBPROCESS_TIMEOUT = 180
 KILL_SCRIPT = """
 import sys
 from mnist_core.config import TrainConfig
-from mnist_core.runs import RunStore, train_or_reuse
+from mnist_core.run_store import RunStore, train_or_reuse
 
 def report(event):
     print(event.kind, event.epoch, event.step, flush=True)
@@ -46,7 +46,7 @@ import numpy as np
 from mnist_core.config import TrainConfig
 from mnist_core.evaluate import evaluate_probabilities
 from mnist_core.model import build_mlp
-from mnist_core.runs import RunStore
+from mnist_core.run_store import RunStore
 from mnist_core.train import HISTORY_KEYS, TrainResult
 
 root, ready_file, go_file = sys.argv[1:]
@@ -110,7 +110,7 @@ def _visible_entries(root):
 
 
 def _rewrite_record(run_path, change):
-    record_path = os.path.join(run_path, runs.RUN_FILE)
+    record_path = os.path.join(run_path, run_store.RUN_FILE)
     with open(record_path) as file:
         record = json.load(file)
     change(record)
@@ -153,7 +153,7 @@ def test_run_json_holds_rounded_probabilities_and_metadata(store, trained):
 
     with open(os.path.join(saved.path, "run.json")) as file:
         record = json.load(file)
-    assert record["format_version"] == runs.FORMAT_VERSION
+    assert record["format_version"] == run_store.FORMAT_VERSION
     assert record["run_id"] == saved.run_id
     assert record["config"] == TINY_CONFIG.to_dict() and record["config_key"] == TINY_CONFIG.key()
     probabilities = np.array(record["test"]["misclassified_probabilities"])
@@ -173,7 +173,7 @@ def test_run_ids_are_unique_and_listed_newest_first(store, trained):
 
 def test_id_clash_is_retried_with_a_new_id(store, trained, monkeypatch):
     suffixes = iter(["aaaa", "aaaa", "bbbb"])
-    monkeypatch.setattr(runs.secrets, "token_hex", lambda length: next(suffixes))
+    monkeypatch.setattr(run_store.secrets, "token_hex", lambda length: next(suffixes))
     frozen_datetime_module = types.SimpleNamespace(datetime=_FixedClock, timezone=datetime.timezone)
     monkeypatch.setattr(runs, "datetime", frozen_datetime_module)
 
@@ -274,7 +274,7 @@ def test_interrupted_save_leaves_no_run(store, trained, monkeypatch):
     def failing_rename(source, destination):
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(runs.os, "rename", failing_rename)
+    monkeypatch.setattr(run_store.os, "rename", failing_rename)
     with pytest.raises(OSError, match="Input/output error"):
         store.save(trained)
     monkeypatch.undo()
@@ -359,12 +359,12 @@ def test_delete_and_export(store, trained):
 
 def test_default_runs_dir_and_lazy_root(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_RUNS_DIR", str(tmp_path / "from-env"))
-    assert runs.default_runs_dir() == str(tmp_path / "from-env")
+    assert run_store.default_runs_dir() == str(tmp_path / "from-env")
     assert RunStore().root == str(tmp_path / "from-env")
 
     monkeypatch.delenv("MNIST_RUNS_DIR")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert runs.default_runs_dir() == str(tmp_path / "home" / ".mnist_dashboard" / "runs")
+    assert run_store.default_runs_dir() == str(tmp_path / "home" / ".mnist_dashboard" / "runs")
 
     lazy = RunStore(tmp_path / "lazy")
     assert lazy.list() == [] and lazy.find(TINY_CONFIG) is None

@@ -7,7 +7,7 @@ import threading
 import time
 
 # The job record and its states are re-exported, so imports from jobs keep working.
-from mnist_core.job import DONE, FAILED, FINAL_STATES, QUEUED, RUNNING, STOPPED, Job, JobSnapshot
+from mnist_core.job_record import DONE, FAILED, FINAL_STATES, QUEUED, RUNNING, STOPPED, Job, JobSnapshot
 from mnist_core.remote import RayTrainer, WorkerLostError
 
 # Finished jobs beyond this many are forgotten, oldest first; their runs stay in the store.

@@ -1,4 +1,4 @@
-"""Tests of mnist_core.jobs: trainings in Ray workers, sharing, reuse, the fair queue, stops, failures."""
+"""Tests of mnist_core.job_manager: trainings in Ray workers, sharing, reuse, the fair queue, stops, failures."""
 
 import dataclasses
 import os
@@ -12,8 +12,8 @@ import pytest
 
 from mnist_core import cluster, remote
 from mnist_core.config import TrainConfig
-from mnist_core.jobs import DONE, FAILED, FINAL_STATES, QUEUED, RUNNING, STOPPED, JobManager, QueueFullError
-from mnist_core.runs import RunStore
+from mnist_core.job_manager import DONE, FAILED, FINAL_STATES, QUEUED, RUNNING, STOPPED, JobManager, QueueFullError
+from mnist_core.run_store import RunStore
 from mnist_core.train import HISTORY_KEYS
 
 # Generous, because a busy machine may be slow; no test asserts on speed.
