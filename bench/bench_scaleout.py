@@ -27,7 +27,8 @@ def run_layout(num_nodes, seed_offset=0):
     from ray.cluster_utils import Cluster
 
     from mnist_core.config import TrainConfig
-    from mnist_core.job_manager import FINAL_STATES, JobManager
+    from mnist_core.job_manager import JobManager
+    from mnist_core.job_record import FINAL_STATES
     from mnist_core.remote import RayTrainer
     from mnist_core.run_store import RunStore
 

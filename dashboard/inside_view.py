@@ -7,7 +7,7 @@ from dashboard import charts, glossary, results_view
 from dashboard.glossary import tr
 from mnist_core.evaluate import cell_indices
 from mnist_core.insight import first_layer_weights
-from mnist_core.run_store import CorruptRunError
+from mnist_core.run_record import CorruptRunError
 
 CELL_IMAGES_SHOWN = 32  # Most images shown for one cell of the confusion matrix.
 CONFUSION_KEY = "results_confusion"

@@ -13,7 +13,8 @@ from streamlit.runtime.scriptrunner import script_runner
 
 from dashboard.glossary import tr
 from mnist_core.data import load_dataset, resolve_data_dir
-from mnist_core.run_store import CorruptRunError, RunNotFoundError, RunStore, StoreNotWritableError
+from mnist_core.run_record import CorruptRunError
+from mnist_core.run_store import RunNotFoundError, RunStore, StoreNotWritableError
 
 
 def _keep_keras_state_between_reruns():

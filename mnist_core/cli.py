@@ -149,7 +149,8 @@ def _epoch_line(epoch, epochs, logs):
 
 
 def _runs(args):
-    from mnist_core.run_store import CorruptRunError, RunNotFoundError, RunStore
+    from mnist_core.run_record import CorruptRunError
+    from mnist_core.run_store import RunNotFoundError, RunStore
 
     store = RunStore(args.runs_dir)
     if args.action == "list":
@@ -194,7 +195,8 @@ def _run_summary(run):
 def _predict(args):
     from mnist_core.image_files import read_image
     from mnist_core.predict import predict_digit
-    from mnist_core.run_store import CorruptRunError, RunNotFoundError, RunStore
+    from mnist_core.run_record import CorruptRunError
+    from mnist_core.run_store import RunNotFoundError, RunStore
 
     try:
         model = RunStore(args.runs_dir).load(args.run_id).load_model()

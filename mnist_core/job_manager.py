@@ -6,8 +6,7 @@ import os
 import threading
 import time
 
-# The job record and its states are re-exported, so imports from jobs keep working.
-from mnist_core.job_record import DONE, FAILED, FINAL_STATES, QUEUED, RUNNING, STOPPED, Job, JobSnapshot
+from mnist_core.job_record import DONE, FAILED, FINAL_STATES, STOPPED, Job
 from mnist_core.remote import RayTrainer, WorkerLostError
 
 # Finished jobs beyond this many are forgotten, oldest first; their runs stay in the store.

@@ -11,21 +11,16 @@ import shutil
 import tempfile
 import uuid
 
-# Run, CorruptRunError and the record constants are re-exported, so imports from runs keep working.
+from mnist_core.locks import locked, locked_temporary_folder, remove_if_abandoned
 from mnist_core.run_record import (
-    FORMAT_VERSION,
     MODEL_FILE,
-    PROBABILITY_DECIMALS,
     RUN_FILE,
-    SUPPORTED_FORMAT_VERSIONS,
     CorruptRunError,
-    Run,
     model_to_bytes,
     read_run,
     record_to_run,
     result_to_record,
 )
-from mnist_core.locks import locked, locked_temporary_folder, remove_if_abandoned
 
 RUNS_DIR_VARIABLE = "MNIST_RUNS_DIR"
 # Folders still being written (or being deleted) carry this prefix, so listings never see them.

@@ -4,7 +4,8 @@ import streamlit as st
 
 from dashboard import curve_charts, glossary, inside_view, manage_view, results_view, state, widgets
 from mnist_core.data import CLASS_NAMES, DatasetUnavailableError
-from mnist_core.run_store import MODEL_FILE, RUN_FILE, CorruptRunError, RunNotFoundError
+from mnist_core.run_record import MODEL_FILE, RUN_FILE, CorruptRunError
+from mnist_core.run_store import RunNotFoundError
 
 st.set_page_config(
     page_title=glossary.tr("Results · MNIST dashboard", "结果 · MNIST 仪表盘"),

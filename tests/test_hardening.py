@@ -31,7 +31,8 @@ from dashboard import draw_view, manage_view, state
 from mnist_core import cli, data, image_files, locks, run_store
 from mnist_core.preprocess import preprocess_drawing
 from mnist_core.run_record import MODEL_FILE, RUN_FILE, read_run, record_to_run
-from mnist_core.run_store import CorruptRunError, RunStore, StoreNotWritableError
+from mnist_core.run_record import CorruptRunError
+from mnist_core.run_store import RunStore, StoreNotWritableError
 
 RESULTS_PAGE, DRAW_PAGE, TRAIN_PAGE = "pages/2_Results.py", "pages/3_Draw.py", "pages/1_Train.py"
 FIRST_CANVAS_KEY = f"{draw_view.CANVAS_KEY_PREFIX}0"

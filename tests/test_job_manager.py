@@ -12,7 +12,8 @@ import pytest
 
 from mnist_core import cluster, remote
 from mnist_core.config import TrainConfig
-from mnist_core.job_manager import DONE, FAILED, FINAL_STATES, QUEUED, RUNNING, STOPPED, JobManager, QueueFullError
+from mnist_core.job_manager import JobManager, QueueFullError
+from mnist_core.job_record import DONE, FAILED, FINAL_STATES, QUEUED, RUNNING, STOPPED
 from mnist_core.run_store import RunStore
 from mnist_core.train import HISTORY_KEYS
 

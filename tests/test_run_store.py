@@ -15,10 +15,11 @@ import types
 import numpy as np
 import pytest
 
-from mnist_core import locks, run_store
+from mnist_core import locks, run_record, run_store
 from mnist_core.config import TrainConfig
 from mnist_core.data import load_dataset
-from mnist_core.run_store import CorruptRunError, RunNotFoundError, RunStore, train_or_reuse
+from mnist_core.run_record import CorruptRunError
+from mnist_core.run_store import RunNotFoundError, RunStore, train_or_reuse
 from mnist_core.train import train_run
 
 DATA_DIR = os.environ.get("TFDS_DATA_DIR", "/work/shared/data/tfds")
@@ -110,7 +111,7 @@ def _visible_entries(root):
 
 
 def _rewrite_record(run_path, change):
-    record_path = os.path.join(run_path, run_store.RUN_FILE)
+    record_path = os.path.join(run_path, run_record.RUN_FILE)
     with open(record_path) as file:
         record = json.load(file)
     change(record)
@@ -153,7 +154,7 @@ def test_run_json_holds_rounded_probabilities_and_metadata(store, trained):
 
     with open(os.path.join(saved.path, "run.json")) as file:
         record = json.load(file)
-    assert record["format_version"] == run_store.FORMAT_VERSION
+    assert record["format_version"] == run_record.FORMAT_VERSION
     assert record["run_id"] == saved.run_id
     assert record["config"] == TINY_CONFIG.to_dict() and record["config_key"] == TINY_CONFIG.key()
     probabilities = np.array(record["test"]["misclassified_probabilities"])
