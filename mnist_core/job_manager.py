@@ -128,16 +128,6 @@ class JobManager:
         with self._changed:
             return [job for job in reversed(self._jobs.values()) if owner in job.owners]
 
-    def active_jobs(self):
-        """Returns the running jobs, then the queued ones in the order they will start."""
-        with self._changed:
-            return list(self._running) + self._queue_order()
-
-    def queue_length(self):
-        """Returns the number of jobs waiting for a worker."""
-        with self._changed:
-            return len(self._queued)
-
     def _join_shared(self, config, owner, retrain, keep_partial):
         shared = None if retrain else self._sharable.get(config.key())
         if shared is not None:

@@ -6,9 +6,6 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-# Reading image files moved to image_files; importing it from here keeps working.
-from mnist_core.image_files import load_image_file  # noqa: F401
-
 IMAGE_SIZE = 28  # Side of the network input, as in MNIST.
 FITTED_SIZE = 20  # MNIST fits each digit into a 20×20 box before centring it in 28×28.
 MIN_CANVAS_SIDE = 8  # Smaller inputs cannot hold a recognisable digit.

@@ -2,7 +2,6 @@
 
 import dataclasses
 
-from mnist_core.config import TrainConfig
 
 # Settings a sweep may vary, with the values a teacher would try first.
 SWEEPABLE = {
@@ -60,7 +59,3 @@ def sweep_table(field, configs, runs_by_key):
             })
     return rows
 
-
-def default_sweep():
-    """Returns the sweep the issue suggests: hidden size 8, 32, 128, 512 for 3 epochs."""
-    return sweep_configs(TrainConfig(epochs=3), "hidden_size", SWEEPABLE["hidden_size"])

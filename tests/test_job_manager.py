@@ -35,16 +35,38 @@ def make_manager(tmp_path, data_dir, ray_instance):
     def make(max_concurrent=2, data_dir=data_dir, **options):
         manager = JobManager(RunStore(tmp_path / "runs"), max_concurrent, data_dir, **options)
         managers.append(manager)
+        manager.submitted_jobs, submit = [], manager.submit
+
+        def recording_submit(*args, **kwargs):
+            job = submit(*args, **kwargs)
+            manager.submitted_jobs.append(job)
+            return job
+
+        manager.submit = recording_submit  # So `active_jobs` can list them through public calls only.
         return manager
 
     yield make
     # A failed test may leave a long training behind, which would slow every later test.
     for manager in managers:
-        leftovers = manager.active_jobs()
+        leftovers = active_jobs(manager)
         for job in leftovers:
             for owner in job.owners:
                 manager.stop(job.job_id, owner)
         wait_until_final(*leftovers)
+
+
+def active_jobs(manager):
+    """Returns the manager's running jobs, then its queued ones in the order they will start."""
+    jobs = list(dict.fromkeys(manager.submitted_jobs))
+    snapshots = {job.job_id: job.snapshot() for job in jobs}
+    running = [job for job in jobs if snapshots[job.job_id].state == RUNNING]
+    queued = [job for job in jobs if snapshots[job.job_id].state == QUEUED]
+    return running + sorted(queued, key=lambda job: snapshots[job.job_id].queue_position)
+
+
+def queued_count(manager):
+    """Returns how many of the manager's jobs wait for a worker."""
+    return sum(job.state == QUEUED for job in dict.fromkeys(manager.submitted_jobs))
 
 
 def wait_until(condition, on_poll=None, timeout=POLL_TIMEOUT):
@@ -88,7 +110,7 @@ def test_job_trains_in_a_worker_and_stores_its_run(make_manager):
     stored = manager.store.load(final.run.run_id)
     assert stored.history == final.run.history and stored.load_model().count_params() == 8 * 785 + 90
     assert final.elapsed > 0 and job.created_at <= job.started_at <= job.finished_at
-    assert manager.active_jobs() == [] and manager.get(job.job_id) is job
+    assert active_jobs(manager) == [] and manager.get(job.job_id) is job
     # Snapshots are frozen copies: changing one changes neither the job nor later snapshots.
     with pytest.raises(dataclasses.FrozenInstanceError):
         final.state = RUNNING
@@ -125,7 +147,7 @@ def test_resubmitting_a_finished_config_reuses_its_run_and_retraining_repeats_it
     reused = again.snapshot()
     assert again is not first and reused.state == DONE and reused.reused and reused.fraction == 1.0
     assert reused.run.run_id == trained.run.run_id and reused.history == trained.history
-    assert again.started_at is None and manager.queue_length() == 0 and manager.active_jobs() == []
+    assert again.started_at is None and queued_count(manager) == 0 and active_jobs(manager) == []
     retrained = manager.submit(tiny(4, dropout=0.2), "alice", retrain=True)
     assert retrained.state in (QUEUED, RUNNING)
     final = wait_until_final(retrained)[0][-1]
@@ -154,7 +176,7 @@ def test_one_worker_runs_jobs_one_at_a_time_in_order(make_manager):
     positions = [job.snapshot() for job in submitted]
     assert positions[0].state == RUNNING, "the first tiny training ended before the queue was checked"
     assert [snapshot.queue_position for snapshot in positions] == [0, 1, 2]
-    assert manager.queue_length() == 2 and manager.active_jobs() == submitted
+    assert queued_count(manager) == 2 and active_jobs(manager) == submitted
     running_counts = []
 
     def count_running():
@@ -173,7 +195,7 @@ def test_queue_takes_owners_in_turns(make_manager):
     alice_jobs = [manager.submit(tiny(seed, epochs=50), "alice") for seed in (21, 22, 23)]
     bob_job = manager.submit(tiny(24, epochs=50), "bob")
     wait_until(lambda: alice_jobs[0].state == RUNNING)
-    assert manager.active_jobs() == [alice_jobs[0], bob_job, alice_jobs[1], alice_jobs[2]]
+    assert active_jobs(manager) == [alice_jobs[0], bob_job, alice_jobs[1], alice_jobs[2]]
     assert [job.snapshot().queue_position for job in (bob_job, *alice_jobs[1:])] == [1, 2, 3]
 
 
@@ -230,7 +252,7 @@ def test_stopping_a_queued_job_means_it_never_starts(make_manager):
     assert manager.stop(waiting.job_id, "alice") is True
     stopped = waiting.snapshot()
     assert stopped.state == STOPPED and stopped.run is None and stopped.queue_position == 0
-    assert manager.queue_length() == 0 and waiting not in manager.active_jobs()
+    assert queued_count(manager) == 0 and waiting not in active_jobs(manager)
     # The queue moves on past the stopped job, and asking again starts a fresh one.
     replacement = manager.submit(tiny(8), "alice")
     assert replacement is not waiting and replacement.snapshot().queue_position == 1

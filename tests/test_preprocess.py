@@ -8,7 +8,8 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 import drawing_variants
-from mnist_core.preprocess import EMPTY_MESSAGE, load_image_file, preprocess_drawing
+from mnist_core.image_files import load_image_file
+from mnist_core.preprocess import EMPTY_MESSAGE, preprocess_drawing
 
 CANVAS = 280
 SEVEN = [(60, 50), (220, 50), (120, 240)]

@@ -176,7 +176,7 @@ def test_id_clash_is_retried_with_a_new_id(store, trained, monkeypatch):
     suffixes = iter(["aaaa", "aaaa", "bbbb"])
     monkeypatch.setattr(run_store.secrets, "token_hex", lambda length: next(suffixes))
     frozen_datetime_module = types.SimpleNamespace(datetime=_FixedClock, timezone=datetime.timezone)
-    monkeypatch.setattr(runs, "datetime", frozen_datetime_module)
+    monkeypatch.setattr(run_store, "datetime", frozen_datetime_module)
 
     first, second = store.save(trained), store.save(trained)
 
@@ -195,7 +195,7 @@ def test_train_or_reuse_trains_once_then_reuses(store, trained, monkeypatch):
         assert config == TINY_CONFIG
         return trained
 
-    monkeypatch.setattr(runs, "train_run", spy_train_run)
+    monkeypatch.setattr(run_store, "train_run", spy_train_run)
 
     first, first_reused = train_or_reuse(TINY_CONFIG, store, data_dir=DATA_DIR, download=False)
     second, second_reused = train_or_reuse(TINY_CONFIG, store, data_dir=DATA_DIR, download=False)

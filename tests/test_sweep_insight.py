@@ -7,14 +7,15 @@ import pytest
 
 from mnist_core.config import TrainConfig
 from mnist_core.insight import first_layer_weights
-from mnist_core.sweep import default_sweep, parse_values, sweep_configs, sweep_table
+from mnist_core.sweep import SWEEPABLE, parse_values, sweep_configs, sweep_table
 
 
 def test_sweep_varies_only_the_chosen_field():
     configs = sweep_configs(TrainConfig(epochs=3), "hidden_size", [8, 32, 32, 128])
     assert [config.hidden_size for config in configs] == [8, 32, 128]
     assert {config.epochs for config in configs} == {3}
-    assert [config.hidden_size for config in default_sweep()] == [8, 32, 128, 512]
+    assert [config.hidden_size for config in sweep_configs(TrainConfig(), "hidden_size", SWEEPABLE["hidden_size"])] == [
+        8, 32, 128, 512]
 
 
 def test_bad_sweeps_are_rejected_with_the_reason():

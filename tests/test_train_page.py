@@ -131,7 +131,7 @@ def test_settings_update_the_size_estimate_and_code_without_training(fresh_store
     assert "Press **Train**" in texts(app) and not app.get("progress"), "nothing started"
     from dashboard import state
 
-    assert state.get_job_manager().active_jobs() == []
+    assert state.get_job_manager().jobs_for(app.session_state.owner_id) == []
 
 
 def open_link(query):
