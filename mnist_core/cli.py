@@ -115,7 +115,8 @@ def _train(args):
     # TensorFlow takes seconds to import, so it is imported only once a training really starts:
     # missing data is reported first, and a stored run is reused, without it.
     from mnist_core.data import DatasetUnavailableError, load_dataset
-    from mnist_core.run_store import RunStore, train_or_reuse, train_run
+    from mnist_core.local_training import train_or_reuse, train_run
+    from mnist_core.run_store import RunStore
 
     train_kwargs = {"data_dir": args.data_dir, "on_progress": _print_epoch}
     try:

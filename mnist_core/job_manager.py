@@ -82,7 +82,7 @@ class JobManager:
                     return shared
                 saves_seen = self._saves
             # The store is searched without the lock, so no page waits for the disk.
-            stored = None if retrain else self.store.find(config)
+            stored = self.store.reusable(config, retrain)
             with self._changed:
                 # A run saved meanwhile might be this config's; search again rather than train it twice.
                 if self._saves != saves_seen and attempt + 1 < _FIND_ATTEMPTS:

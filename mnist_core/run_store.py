@@ -120,6 +120,14 @@ class RunStore:
         matches = [run for run in runs if run.config_key == key and not run.stopped]
         return max(matches, key=_recency, default=None)
 
+    def reusable(self, config, retrain=False):
+        """Returns the stored run a request for `config` gets instead of a training, or None.
+
+        The one reuse rule of the project, for the job manager and the CLI alike: nothing when
+        `retrain` asks for a fresh training, else the newest complete run of exactly `config`.
+        """
+        return None if retrain else self.find(config)
+
     def load(self, run_id):
         """Returns the run `run_id`; raises RunNotFoundError or CorruptRunError."""
         return read_run(self._existing_path(run_id))
@@ -197,39 +205,6 @@ class RunStore:
         if path is None or not (os.path.isdir(path) or os.path.islink(path)):
             raise RunNotFoundError(f"No run with id {run_id!r} in {self.root}.")
         return path
-
-
-def train_run(config, **train_kwargs):
-    """Calls `mnist_core.train.train_run`, importing TensorFlow only once a training starts."""
-    from mnist_core.train import train_run as train
-
-    return train(config, **train_kwargs)
-
-
-def train_or_reuse(config, store, retrain=False, **train_kwargs):
-    """Returns a stored run of `config`, training and saving a new one only when needed.
-
-    Args:
-        config: the `TrainConfig` wanted.
-        store: the `RunStore` to look in and save to.
-        retrain: train a new run even when a finished one is stored.
-        **train_kwargs: passed to `train_run` (data_dir, on_progress, should_stop, download).
-
-    Returns:
-        (run, reused), where reused is True when the run came from the store without training.
-        A stopped training is saved too (run.stopped is True) but is never reused later.
-
-    Raises:
-        StoreNotWritableError: before any training, when the store could not save the run.
-    """
-    if not retrain:
-        stored = store.find(config)
-        if stored is not None:
-            return stored, True
-    # A store that cannot take the run fails now, not after the training it would throw away.
-    store.check_writable()
-    result = train_run(config, **train_kwargs)
-    return store.save(result), False
 
 
 def _recency(run):

@@ -19,7 +19,8 @@ from mnist_core.config import TrainConfig
 from mnist_core.data import load_dataset
 from mnist_core.predict import predict_image28
 from mnist_core.run_record import MODEL_FILE, _load_model_cached
-from mnist_core.run_store import RUNS_DIR_VARIABLE, RunStore, train_or_reuse
+from mnist_core.local_training import train_or_reuse
+from mnist_core.run_store import RUNS_DIR_VARIABLE, RunStore
 from unlike_drawings import horizontal_line
 
 ENTRYPOINT = str(REPO_ROOT / "streamlit_app.py")

@@ -28,7 +28,7 @@ from app_helpers import open_page, texts, use_fresh_store
 from broken_runs import copy_run, corrupt_weights
 from conftest import REPO_ROOT
 from dashboard import draw_view, manage_view, state
-from mnist_core import cli, data, image_files, locks, run_store
+from mnist_core import cli, data, image_files, local_training, locks, run_store
 from mnist_core.preprocess import preprocess_drawing
 from mnist_core.run_record import MODEL_FILE, RUN_FILE, read_run, record_to_run
 from mnist_core.run_record import CorruptRunError
@@ -176,7 +176,7 @@ def test_ctrl_c_during_training_is_one_line_and_status_130(tmp_path):
 
 
 def test_ctrl_c_during_saving_leaves_no_folder(tmp_path, tiny_result, monkeypatch, capsys):
-    monkeypatch.setattr(run_store, "train_run", lambda config, **kwargs: tiny_result)
+    monkeypatch.setattr(local_training, "train_run", lambda config, **kwargs: tiny_result)
 
     def interrupted(path):
         raise KeyboardInterrupt

@@ -17,7 +17,8 @@ from mnist_core.config import TrainConfig
 from mnist_core.data import load_dataset
 from mnist_core.evaluate import cell_indices
 from mnist_core.model import count_parameters
-from mnist_core.run_store import RUNS_DIR_VARIABLE, RunStore, train_or_reuse
+from mnist_core.local_training import train_or_reuse
+from mnist_core.run_store import RUNS_DIR_VARIABLE, RunStore
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 ENTRYPOINT = str(REPO_ROOT / "streamlit_app.py")

@@ -15,11 +15,12 @@ import types
 import numpy as np
 import pytest
 
-from mnist_core import locks, run_record, run_store
+from mnist_core import local_training, locks, run_record, run_store
 from mnist_core.config import TrainConfig
 from mnist_core.data import load_dataset
 from mnist_core.run_record import CorruptRunError
-from mnist_core.run_store import RunNotFoundError, RunStore, train_or_reuse
+from mnist_core.local_training import train_or_reuse
+from mnist_core.run_store import RunNotFoundError, RunStore
 from mnist_core.train import train_run
 
 DATA_DIR = os.environ.get("TFDS_DATA_DIR", "/work/shared/data/tfds")
@@ -31,7 +32,8 @@ SUBPROCESS_TIMEOUT = 180
 KILL_SCRIPT = """
 import sys
 from mnist_core.config import TrainConfig
-from mnist_core.run_store import RunStore, train_or_reuse
+from mnist_core.local_training import train_or_reuse
+from mnist_core.run_store import RunStore
 
 def report(event):
     print(event.kind, event.epoch, event.step, flush=True)
@@ -195,7 +197,7 @@ def test_train_or_reuse_trains_once_then_reuses(store, trained, monkeypatch):
         assert config == TINY_CONFIG
         return trained
 
-    monkeypatch.setattr(run_store, "train_run", spy_train_run)
+    monkeypatch.setattr(local_training, "train_run", spy_train_run)
 
     first, first_reused = train_or_reuse(TINY_CONFIG, store, data_dir=DATA_DIR, download=False)
     second, second_reused = train_or_reuse(TINY_CONFIG, store, data_dir=DATA_DIR, download=False)
