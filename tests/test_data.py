@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from mnist_core import data
+from mnist_core import data, dataset_cache
 
 
 def test_real_mnist_from_the_offline_folder(data_dir):
@@ -166,11 +166,11 @@ def test_an_unwritable_cache_only_costs_the_shortcut(data_dir, tmp_path, monkeyp
 
 def test_the_cache_can_be_switched_off(monkeypatch, tmp_path):
     monkeypatch.setenv("MNIST_CACHE_DIR", "off")
-    assert data.cache_dir() is None
+    assert dataset_cache.cache_dir() is None
     monkeypatch.setenv("MNIST_CACHE_DIR", str(tmp_path))
-    assert data.cache_dir() == str(tmp_path)
+    assert dataset_cache.cache_dir() == str(tmp_path)
     monkeypatch.delenv("MNIST_CACHE_DIR")
-    assert data.cache_dir() == os.path.expanduser("~/.mnist_dashboard/cache")
+    assert dataset_cache.cache_dir() == os.path.expanduser("~/.mnist_dashboard/cache")
 
 
 def _tfds_must_not_be_called(*args, **kwargs):

@@ -28,7 +28,7 @@ from app_helpers import open_page, texts, use_fresh_store
 from broken_runs import copy_run, corrupt_weights
 from conftest import REPO_ROOT
 from dashboard import draw_view, manage_view, state
-from mnist_core import cli, data, image_files, local_training, locks, run_store
+from mnist_core import cli, data, dataset_cache, image_files, local_training, locks, run_store
 from mnist_core.preprocess import preprocess_drawing
 from mnist_core.run_record import MODEL_FILE, RUN_FILE, read_run, record_to_run
 from mnist_core.run_record import CorruptRunError
@@ -411,7 +411,7 @@ def test_tiff_images_are_accepted(tmp_path):
 
 
 def test_an_abandoned_cache_write_is_removed_and_a_live_one_kept(tmp_path, monkeypatch, data_dir):
-    monkeypatch.setenv(data.CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
+    monkeypatch.setenv(dataset_cache.CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
     data.clear_cache()
     data.load_dataset("mnist", data_dir=data_dir, download=False)
     cache = tmp_path / "cache"
@@ -457,7 +457,7 @@ def test_a_truncated_tfds_record_is_reported_as_damaged(tmp_path, monkeypatch, d
     record = next((copy / "mnist").glob("*/mnist-test.tfrecord*"))
     record.chmod(0o644)
     record.write_bytes(record.read_bytes()[: record.stat().st_size // 2])
-    monkeypatch.setenv(data.CACHE_DIR_VARIABLE, "off")
+    monkeypatch.setenv(dataset_cache.CACHE_DIR_VARIABLE, "off")
     with pytest.raises(data.DatasetCorruptError, match="is damaged and cannot be read \\(truncated record") as caught:
         data.load_dataset("mnist", data_dir=str(copy), download=False)
     assert caught.value.__cause__ is not None, "the cause is kept"
