@@ -72,8 +72,8 @@ class TrainResult:
     timings: dict
 
     @property
-    def epochs_completed(self):
-        """Number of whole epochs trained."""
+    def epochs_trained(self):
+        """Number of whole epochs trained (a stop can cut the last one short), as `Run.epochs_trained`."""
         return sum(fraction == 1.0 for fraction in self.history["epoch_fraction"])
 
 

@@ -70,7 +70,7 @@ def test_stop_returns_a_stopped_run_within_one_chunk(data_dir):
     result = train_run(
         TrainConfig(epochs=50), data_dir=data_dir, on_progress=events.append, should_stop=lambda: True
     )
-    assert result.stopped and result.epochs_completed == 0
+    assert result.stopped and result.epochs_trained == 0
     assert [event.kind for event in events] == ["step", "epoch"]
     assert events[0].step == 54, "stopped after the first chunk of 54 of 540 steps"
     assert len(result.history["loss"]) == 1 and 0 < result.evaluation.accuracy < 1
@@ -81,7 +81,7 @@ def test_a_stop_at_the_end_of_an_epoch_keeps_that_epoch_whole(data_dir):
     checks = []
     result = train_run(SMALL, data_dir=data_dir, should_stop=lambda: checks.append(1) or len(checks) >= 10)
     assert result.stopped and result.history["epoch_fraction"] == [1.0]
-    assert result.epochs_completed == 1
+    assert result.epochs_trained == 1
 
 
 def test_partial_last_batch_and_other_settings_train(data_dir):
