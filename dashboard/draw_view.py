@@ -5,7 +5,7 @@ import io
 import numpy as np
 import streamlit as st
 
-from dashboard import charts, glossary, results_view, widgets
+from dashboard import charts, glossary, widgets
 from dashboard.glossary import tr
 from mnist_core.data import CLASS_NAMES
 from mnist_core.image_files import read_image

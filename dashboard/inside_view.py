@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from dashboard import charts, glossary, results_view
+from dashboard import charts, gallery, glossary
 from dashboard.glossary import tr
 from mnist_core.evaluate import cell_indices
 from mnist_core.insight import first_layer_weights
@@ -31,9 +31,9 @@ def cell_gallery(run, dataset, true_class, predicted_class, limit=CELL_IMAGES_SH
             summary += tr(f" The {limit} the network was surest of are shown.", f" 显示网络最有把握的 {limit} 张。")
         else:
             summary += tr(f" The {limit} first in the test set are shown.", f" 显示测试集中的前 {limit} 张。")
-    images = [results_view.enlarged(dataset.test_images[index, :, :, 0]) for index in indices[:limit]]
+    images = [gallery.enlarged(dataset.test_images[index, :, :, 0]) for index in indices[:limit]]
     # Correct images have no stored probability (NaN), so their captions name only the image.
-    captions = [f"#{index}" if np.isnan(confidence) else f"#{index} · {results_view.percent(confidence)}"
+    captions = [f"#{index}" if np.isnan(confidence) else f"#{index} · {gallery.percent(confidence)}"
                 for index, confidence in zip(indices[:limit], confidences[:limit])]
     return summary, images, captions
 
@@ -80,7 +80,7 @@ def show_cell_images(run, dataset, cell):
         return
     summary, images, captions = cell_gallery(run, dataset, *cell)
     st.caption(summary + tr(" Click the cell again to clear it.", " 再次点击该格子即可取消。"))
-    results_view.show_gallery(images, captions)
+    gallery.show_gallery(images, captions)
 
 
 def show_first_layer_weights(run):
@@ -109,6 +109,6 @@ def show_first_layer_weights(run):
                   f"第一隐藏层的每个单元都对图像的每个像素加权：红色像素激活它，蓝色像素抑制它。"
                   f"显示：{shown}，每张图按它自己最强的权重缩放。"))
     # A grey frame keeps units with faint weights from fading into the white page.
-    images = [np.pad(charts.diverging_image(unit_weights, zoom=results_view.GALLERY_ZOOM), ((1, 1), (1, 1), (0, 0)),
+    images = [np.pad(charts.diverging_image(unit_weights, zoom=gallery.GALLERY_ZOOM), ((1, 1), (1, 1), (0, 0)),
                      constant_values=200) for unit_weights in weights]
-    results_view.show_gallery(images, [tr(f"unit {number}", f"单元 {number}") for number in range(1, len(images) + 1)])
+    gallery.show_gallery(images, [tr(f"unit {number}", f"单元 {number}") for number in range(1, len(images) + 1)])

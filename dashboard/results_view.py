@@ -4,14 +4,12 @@ import numpy as np
 import streamlit as st
 
 from dashboard import glossary, state, widgets
+from dashboard.gallery import enlarged, percent, show_gallery
 from dashboard.glossary import tr
 from mnist_core.model import count_parameters
 from mnist_core.run_store import RunNotFoundError
 
 GALLERY_SIZE = 24
-GALLERY_COLUMNS = 8
-# Each pixel of a 28×28 image becomes a block this wide, so the browser never blurs the digit.
-GALLERY_ZOOM = 4
 RUNS_KEY = "results_runs"
 DETAIL_KEY = "results_detail_run"
 CONFIRM_DELETE_KEY = "results_confirm_delete"
@@ -187,16 +185,6 @@ def misclassified_gallery(run, dataset, limit=GALLERY_SIZE):
     return images, captions
 
 
-def enlarged(image):
-    """Returns a 2-D image with each pixel a GALLERY_ZOOM-wide block, so the browser never blurs it."""
-    return image.repeat(GALLERY_ZOOM, axis=0).repeat(GALLERY_ZOOM, axis=1)
-
-
-def percent(confidence):
-    # A confidence that would round to 100% reads ">99%", as the network was never quite sure.
-    return ">99%" if confidence >= 0.995 else f"{confidence:.0%}"
-
-
 def delete_run(run_id):
     """Deletes a stored run; a button callback, so the page that follows no longer shows it.
 
@@ -243,14 +231,6 @@ def show_test_summary(run):
                              help=tr("On the held-out validation images, after the last epoch.", "最后一轮结束后，在留出的验证图像上。"))
     time_column.metric(tr("Training time", "训练时间"), tr(f"{run.timings['train_seconds']:.1f} s",
                                                           f"{run.timings['train_seconds']:.1f} 秒"))
-
-
-def show_gallery(images, captions):
-    """Shows images with their captions, GALLERY_COLUMNS to a row."""
-    for start in range(0, len(images), GALLERY_COLUMNS):
-        end = start + GALLERY_COLUMNS
-        for column, image, caption in zip(st.columns(GALLERY_COLUMNS), images[start:end], captions[start:end]):
-            column.image(image, caption=caption, width="stretch")
 
 
 def show_mistakes(run, dataset):
