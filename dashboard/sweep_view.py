@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import glossary, state, train_view
 from dashboard.curve_charts import PLOTLY_CONFIG, format_value, sweep_figure
+from mnist_core.job_record import DONE, FAILED, QUEUED, RUNNING, STOPPED
 from mnist_core.sweep import sweep_table
 
 _SWEEP_KEY = "sweep"
@@ -17,8 +18,8 @@ FIELD_NAMES = {
     "dropout": ("Dropout", "Dropout（随机失活）"),
 }
 _STATES = {
-    "queued": ("waiting", "排队中"), "running": ("training", "训练中"), "done": ("done", "完成"),
-    "stopped": ("stopped", "已停止"), "failed": ("failed", "失败"),
+    QUEUED: ("waiting", "排队中"), RUNNING: ("training", "训练中"), DONE: ("done", "完成"),
+    STOPPED: ("stopped", "已停止"), FAILED: ("failed", "失败"),
 }
 
 
@@ -66,9 +67,9 @@ def current_sweep():
 def status_text(snapshot):
     """Returns one value's status in words: "waiting (2nd in the queue)", "epoch 2/3, 40%", "done (stored)"."""
     tr = glossary.tr
-    if snapshot.state == "queued":
+    if snapshot.state == QUEUED:
         return tr(f"waiting (queue position {snapshot.queue_position})", f"排队中（第 {snapshot.queue_position} 位）")
-    if snapshot.state == "running":
+    if snapshot.state == RUNNING:
         if snapshot.epoch == 0:
             return tr("preparing", "准备中")
         return tr(f"epoch {snapshot.epoch}/{snapshot.epochs}, step {snapshot.step}/{snapshot.steps_per_epoch}",
@@ -89,7 +90,7 @@ def sweep_panel():
     st.dataframe(status, column_config={progress_column: st.column_config.ProgressColumn(min_value=0, max_value=1)},
                  hide_index=True)
     for snapshot in snapshots:
-        if snapshot.state == "failed":
+        if snapshot.state == FAILED:
             st.error(f"{name} = {format_value(getattr(snapshot.config, field))}: {state.visible(snapshot.error)}")
     runs_by_key = {snapshot.config.key(): snapshot.run for snapshot in snapshots if snapshot.run is not None}
     table = sweep_table(field, [snapshot.config for snapshot in snapshots], runs_by_key)

@@ -9,10 +9,10 @@ from dashboard.train_settings import KEEP_PARTIAL_KEY
 from mnist_core.codegen import keras_code
 from mnist_core.data import is_prepared
 from mnist_core.estimate import estimate_train_seconds
+from mnist_core.job_record import FAILED, FINAL_STATES, QUEUED, RUNNING
 from mnist_core.model import count_parameters
 from mnist_core.presets import PRESETS, matching_preset, preset_by_name
 
-FINAL_STATES = ("done", "stopped", "failed")
 _JOB_KEY = "train_job_id"
 _TABLE_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")
 tr = glossary.tr
@@ -83,7 +83,7 @@ def current_job():
     if job is None:
         active = [job for job in manager.jobs_for(state.session_owner()) if job.state not in FINAL_STATES]
         # A running job before a queued one, then the newest.
-        active.sort(key=lambda job: job.state != "running")
+        active.sort(key=lambda job: job.state != RUNNING)
         job = active[0] if active else None
         if job is not None:
             st.session_state[_JOB_KEY] = job.job_id
@@ -122,7 +122,7 @@ def backend_notice():
     """Shows one line when trainings cannot run because Ray is missing or unreachable."""
     problem = state.get_job_manager().backend_error
     job = current_job()
-    if job is not None and job.state == "failed" and job.snapshot().error == problem:
+    if job is not None and job.state == FAILED and job.snapshot().error == problem:
         return  # The page shows the job's failure, which says the same; one line is enough.
     if problem:
         st.error(glossary.tr(f"Training is unavailable: {problem}", f"暂时无法训练：{problem}"))
@@ -157,7 +157,7 @@ def show_training(config):
 
 def _show_outcome(job, snapshot, config):
     """Shows how the session's finished job ended; returns False when the controls moved on."""
-    if snapshot.state == "failed":
+    if snapshot.state == FAILED:
         st.error(state.visible(snapshot.error))
         forget_job()
         return True
@@ -223,7 +223,7 @@ def _live_progress(job_id):
 
 
 def _progress_line(snapshot):
-    if snapshot.state == "queued":
+    if snapshot.state == QUEUED:
         st.info(tr(
             f"Waiting for a free trainer: position {snapshot.queue_position} in the queue "
             f"({state.MAX_CONCURRENT_TRAININGS} trainings run at once on this server).",
