@@ -4,11 +4,13 @@ import dataclasses
 import hashlib
 import json
 
-IMAGE_SHAPE = (28, 28, 1)
-NUM_CLASSES = 10
+# The one place the input and output sizes are declared; every other module takes them from here.
+IMAGE_SIZE = 28  # Side of a square input image in pixels, as in MNIST.
+IMAGE_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)  # One grey channel.
+NUM_CLASSES = 10  # Classes the network tells apart: ten digits, or ten kinds of clothing.
 TRAIN_SPLIT_SIZE = 60_000
 # The per-epoch lists of a training history. "epoch_fraction" is 1.0 for a whole epoch and less
-# for the part of an epoch a stop cut short.
+# for the part of an epoch a stop cut short. Kept here, free of TensorFlow, for the server's job records.
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds", "epoch_fraction")
 
 DATASETS = ("mnist", "fashion_mnist")
@@ -25,9 +27,6 @@ VALIDATION_FRACTION_RANGE = (0.01, 0.5)
 SEED_RANGE = (0, 2**31 - 1)
 # Settings whose default None means "not used"; they stay out of `to_dict()` and `key()` when unset.
 _OPTIONAL_FIELDS = ("train_examples",)
-# Per-epoch figures a training records; "epoch_fraction" is 1.0 for a whole epoch and less for the
-# part of an epoch a stop cut short. Kept here, free of TensorFlow, for the web server's job records.
-HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds", "epoch_fraction")
 
 
 @dataclasses.dataclass(frozen=True)

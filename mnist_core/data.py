@@ -14,10 +14,11 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from mnist_core import dataset_cache
+from mnist_core.config import NUM_CLASSES
 from mnist_core.download_probe import offline_reason
 
 CLASS_NAMES = {
-    "mnist": tuple(str(digit) for digit in range(10)),
+    "mnist": tuple(str(digit) for digit in range(NUM_CLASSES)),
     "fashion_mnist": (
         "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",

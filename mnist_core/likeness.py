@@ -13,6 +13,8 @@ import dataclasses
 import numpy as np
 from scipy import ndimage
 
+from mnist_core.config import IMAGE_SIZE
+
 REFERENCE_SIZE = 10_000  # Training images the distance is measured against (31 MB as float32).
 CALIBRATION_SIZE = 2_000  # Other training images whose distances set the limit.
 # The share of training images allowed past the distance limit. 0.5% keeps real digits, however
@@ -27,7 +29,6 @@ INK_LEVEL = 0.1  # Pixel value (0–1) above which a pixel counts for the ink's 
 # The flattest training images set the height limit: a drawing flatter than all but this share of
 # them, such as a horizontal line, is unlike them.
 FLAT_TRAINING_SHARE = 0.0005
-IMAGE_SIZE = 28
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

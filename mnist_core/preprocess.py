@@ -6,7 +6,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-IMAGE_SIZE = 28  # Side of the network input, as in MNIST.
+from mnist_core.config import IMAGE_SIZE
+
 FITTED_SIZE = 20  # MNIST fits each digit into a 20×20 box before centring it in 28×28.
 MIN_CANVAS_SIDE = 8  # Smaller inputs cannot hold a recognisable digit.
 INK_THRESHOLD = 0.1  # Ink level (0–1) above which a pixel counts for the bounding box.
