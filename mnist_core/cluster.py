@@ -6,6 +6,8 @@ import socket
 import threading
 from urllib.parse import urlsplit
 
+from mnist_core.messages import first_line
+
 # With this set (e.g. "auto" on a cluster node, or "ray://head:10001"), trainings go to that Ray
 # cluster; unset, the server starts a Ray instance of its own on 127.0.0.1.
 ADDRESS_VARIABLE = "MNIST_RAY_ADDRESS"
@@ -80,7 +82,7 @@ def connect(address=None, num_cpus=DEFAULT_MAX_TRAININGS):
         try:
             ray.init(**_init_options(address, num_cpus))
         except Exception as error:  # Ray raises ConnectionError, ValueError, RuntimeError… for one cause.
-            raise RayUnavailableError(f"Could not connect to {describe(address)}: {_first_line(error)}") from None
+            raise RayUnavailableError(f"Could not connect to {describe(address)}: {first_line(error, limit=300)}") from None
         _LOG.info("Connected to %s: %s CPUs.", describe(address), ray.cluster_resources().get("CPU", 0))
         return ray
 
@@ -109,8 +111,3 @@ def _check_reachable(address):
         socket.create_connection((parts.hostname, parts.port), timeout=3).close()
     except OSError as error:
         raise RayUnavailableError(f"Nothing answers at {describe(address)} ({error}).") from None
-
-
-def _first_line(error):
-    lines = str(error).strip().splitlines()
-    return lines[0][:300] if lines else type(error).__name__

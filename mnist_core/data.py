@@ -16,6 +16,7 @@ import tensorflow_datasets as tfds
 from mnist_core import dataset_cache
 from mnist_core.config import NUM_CLASSES
 from mnist_core.download_probe import offline_reason
+from mnist_core.messages import first_line
 
 CLASS_NAMES = {
     "mnist": tuple(str(digit) for digit in range(NUM_CLASSES)),
@@ -136,7 +137,7 @@ def _read_tfds(name, data_dir, download):
         # Files that are there but cannot be read (a record damaged or cut short) are corrupt, not absent.
         if is_prepared(name, data_dir):
             raise DatasetCorruptError(_corrupt_message(name, data_dir, error)) from error
-        raise DatasetUnavailableError(_missing_message(name, data_dir, _first_line(error))) from error
+        raise DatasetUnavailableError(_missing_message(name, data_dir, first_line(error))) from error
     dataset = Dataset(name, train_images, train_labels, test_images, test_labels)
     # A download has just prepared the folder, so the file name is known only now.
     arrays = {key: getattr(dataset, key) for key in dataset_cache.ARRAY_NAMES}
@@ -185,8 +186,3 @@ def _corrupt_message(name, data_dir, error):
         f"The {name} dataset in {data_dir} is damaged and cannot be read ({reason}). "
         f"Delete {os.path.join(data_dir, name)} and download or copy the dataset again."
     )
-
-
-def _first_line(error):
-    text = str(error).strip().splitlines()
-    return text[0][:200] if text else type(error).__name__

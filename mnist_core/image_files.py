@@ -13,6 +13,8 @@ import pathlib
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from mnist_core.messages import first_line
+
 # At most 16 megapixels (4000×4000): far more than a photo of a digit needs, and about 64 MB decoded.
 MAX_IMAGE_PIXELS = 16_000_000
 # Formats Pillow may decode here; others (PSD, EPS, ICNS, …) are refused unread.
@@ -66,7 +68,7 @@ def read_image(source, name=None):
         raise ValueError(f"{name} is not a PNG or JPEG image ({ACCEPTED_TEXT} are read too).") from error
     except (OSError, Image.DecompressionBombError, SyntaxError) as error:
         # Truncated or damaged data: Pillow names the problem, e.g. "image file is truncated".
-        raise ValueError(f"{name} is not a PNG or JPEG image that can be decoded ({_first_line(error)}).") from error
+        raise ValueError(f"{name} is not a PNG or JPEG image that can be decoded ({first_line(error)}).") from error
 
 
 def _check_size(size, name):
@@ -103,8 +105,3 @@ def _scaled_to_8_bits(values, full_scale):
         full_scale = largest if np.isinf(full_scale) else full_scale
     scaled = np.nan_to_num(values / max(full_scale, 1e-12), nan=0.0, posinf=1.0, neginf=0.0)
     return np.round(np.clip(scaled, 0, 1) * 255).astype(np.uint8)
-
-
-def _first_line(error):
-    lines = str(error).strip().splitlines()
-    return lines[0][:200] if lines else type(error).__name__

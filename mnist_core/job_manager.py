@@ -7,6 +7,7 @@ import threading
 import time
 
 from mnist_core.job_record import DONE, FAILED, FINAL_STATES, STOPPED, Job
+from mnist_core.messages import first_line
 from mnist_core.remote import RayTrainer, WorkerLostError
 
 # Finished jobs beyond this many are forgotten, oldest first; their runs stay in the store.
@@ -166,7 +167,7 @@ class JobManager:
         try:
             self.trainer.connect()
         except Exception as error:  # RayUnavailableError, or whatever else Ray raised on the way.
-            self.backend_error = str(error).splitlines()[0] if str(error).strip() else type(error).__name__
+            self.backend_error = first_line(error, limit=None)
             _logger.error("Trainings cannot run: %s", self.backend_error)
             with self._changed:
                 failed, self._queued = self._queued, []
@@ -193,7 +194,7 @@ class JobManager:
                 handle = self.trainer.start(job.job_id, job.config, self._data_dir(), self._download)
             except Exception as error:  # Ray refused the task; say so for this job and go on.
                 _logger.exception("Could not start training job %s.", job.job_id)
-                reason = _first_line(error) or type(error).__name__
+                reason = first_line(error, limit=None)
                 self._release(job, FAILED, error=f"Training could not start: {reason}")
                 continue
             with self._changed:
@@ -241,14 +242,14 @@ class JobManager:
             if not record["stopped"] or job.keep_partial or 1.0 in record["history"]["epoch_fraction"]:
                 run = self.store.save_serialized(record, model_bytes, owner=job.owner)
         except DatasetUnavailableError as error:
-            return {"state": FAILED, "error": _first_line(error) or "The dataset is not available."}
+            return {"state": FAILED, "error": first_line(error, limit=None, default="The dataset is not available.")}
         except WorkerLostError as error:
             _logger.error("Training job %s (%s) failed: %s.", job.job_id, job.config.describe(), error)
             message = f"Training failed: {error}; nothing was saved. Press Train to try again."
             return {"state": FAILED, "error": message}
         except Exception as error:  # The manager must survive any failure and hand its message to the page.
             _logger.exception("Training job %s (%s) failed.", job.job_id, job.config.describe())
-            detail = _first_line(error)
+            detail = first_line(error, limit=None, default="")
             message = f"Training failed: {type(error).__name__}" + (f": {detail}" if detail else "")
             return {"state": FAILED, "error": message}
         return {"state": STOPPED if record["stopped"] else DONE, "run": run}
@@ -292,8 +293,3 @@ class JobManager:
         with self._changed:
             order = self._queue_order()
             return order.index(job) + 1 if job in order else 0
-
-
-def _first_line(error):
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else ""
