@@ -30,11 +30,6 @@ _LEGEND_SETTINGS = {
 }
 
 
-def run_title(run):
-    """Returns the label a picker shows for a run, with the end of its id to tell twins apart."""
-    return widgets.run_title(run)
-
-
 # Settings that config.describe() leaves out; a full label names one only when the runs differ in it.
 _EXTRA_SETTINGS = {
     "optimizer": "{}",
@@ -91,7 +86,7 @@ def detail_run(selected):
     ids = [run.run_id for run in selected]
     active = state.active_run()
     index = ids.index(active.run_id) if active is not None and active.run_id in ids else 0
-    titles = {run.run_id: run_title(run) for run in selected}
+    titles = {run.run_id: widgets.run_title(run) for run in selected}
     chosen = st.selectbox(glossary.tr("Run to inspect", "要查看的运行"), ids, index=index, format_func=titles.get,
                           key=DETAIL_KEY, on_change=lambda: state.set_active_run(st.session_state[DETAIL_KEY]))
     return selected[ids.index(chosen)]

@@ -48,7 +48,7 @@ st.subheader(tr("All runs", "全部运行"))
 st.caption(tr("Click a column header to sort.", "点击列标题可排序。"))
 st.dataframe(results_view.runs_table(runs), column_config=results_view.table_columns(), hide_index=True,
              width="stretch")
-titles = {stored.run_id: results_view.run_title(stored) for stored in runs}
+titles = {stored.run_id: widgets.run_title(stored) for stored in runs}
 active = state.active_run()
 chosen_id = st.selectbox(tr("Run to download or delete", "要下载或删除的运行"), list(titles), format_func=titles.get,
                          index=list(titles).index(active.run_id) if active and active.run_id in titles else 0,
