@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import glossary, state, widgets
 from dashboard.gallery import enlarged, percent, show_gallery
+from dashboard.run_figures import show_run_figures
 from dashboard.glossary import tr
 from mnist_core.model import count_parameters
 from mnist_core.run_store import RunNotFoundError
@@ -217,15 +218,7 @@ def show_test_summary(run):
     st.subheader(tr("Test results of ", "测试结果：") + widgets.run_name(run))
     if run.stopped:
         st.warning(stopped_note(run), icon=":material/stop_circle:")
-    accuracy_column, loss_column, validation_column, time_column = st.columns(4)
-    accuracy_column.metric(tr("Test accuracy", "测试准确率"), f"{run.test_accuracy:.2%}",
-                           help=tr("Share of the 10,000 test images classified correctly.", "10,000 张测试图像中分类正确的比例。"))
-    loss_column.metric(tr("Test loss", "测试损失"), f"{run.test_loss:.4f}",
-                       help=tr("Mean cross-entropy on the test images.", "测试图像上的平均交叉熵。"))
-    validation_column.metric(tr("Validation accuracy", "验证准确率"), f"{run.history['val_accuracy'][-1]:.2%}",
-                             help=tr("On the held-out validation images, after the last epoch.", "最后一轮结束后，在留出的验证图像上。"))
-    time_column.metric(tr("Training time", "训练时间"), tr(f"{run.timings['train_seconds']:.1f} s",
-                                                          f"{run.timings['train_seconds']:.1f} 秒"))
+    show_run_figures(run, with_time=True)
 
 
 def show_mistakes(run, dataset):

@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import glossary, state, widgets
 from dashboard.curve_charts import PLOTLY_CONFIG, curves_figure
+from dashboard.run_figures import show_run_figures
 from dashboard.train_settings import KEEP_PARTIAL_KEY
 from mnist_core.codegen import keras_code
 from mnist_core.data import is_prepared
@@ -285,12 +286,5 @@ def run_summary(run, reused=False, step_history=None):
     else:
         st.success(tr(f"Trained in {run.timings.get('train_seconds', 0):.1f} s and stored as `{run.run_id}`.",
                       f"用时 {run.timings.get('train_seconds', 0):.1f} 秒训练完成，已保存为 `{run.run_id}`。"))
-    columns = st.columns(3)
-    columns[0].metric(tr("Test accuracy", "测试准确率"), f"{run.test_accuracy:.2%}",
-                      help=tr("On the 10,000 test images the network never saw.", "在网络从未见过的 10,000 张测试图像上。"))
-    columns[1].metric(tr("Test loss", "测试损失"), f"{run.test_loss:.4f}",
-                      help=tr("Mean sparse categorical cross-entropy on the test images.", "测试图像上的平均稀疏分类交叉熵。"))
-    columns[2].metric(tr("Validation accuracy", "验证准确率"), f"{run.history['val_accuracy'][-1]:.2%}",
-                      help=tr("On the held-out part of the training split, after the last epoch.",
-                              "最后一轮结束后，在训练数据中留出的那部分图像上。"))
+    show_run_figures(run)
     history_view(run.history, step_history)
