@@ -8,7 +8,17 @@ are written, which keeps links short.
 import streamlit as st
 
 from dashboard import glossary
-from mnist_core.config import ACTIVATIONS, DATASETS, OPTIMIZERS, TrainConfig
+from mnist_core.config import (
+    ACTIVATIONS,
+    DATASETS,
+    DROPOUT_RANGE,
+    EPOCHS_RANGE,
+    HIDDEN_LAYERS_RANGE,
+    OPTIMIZERS,
+    SEED_RANGE,
+    VALIDATION_FRACTION_RANGE,
+    TrainConfig,
+)
 
 HIDDEN_SIZES = (8, 16, 32, 50, 64, 100, 128, 256, 512, 768, 1024, 2048)
 BATCH_SIZES = (1, 8, 16, 32, 50, 64, 100, 128, 256, 512, 1000, 5000)
@@ -18,12 +28,16 @@ LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
 DATASET_LABELS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 # The settings the page offers: every setting but the optional ones (such as train_examples) it leaves unset.
 FIELDS = tuple(TrainConfig().to_dict())
-# What each control accepts: a list of choices, or an inclusive (low, high) range.
+# Slider steps of the fractional settings; each range's low end and default lie on its step grid.
+DROPOUT_STEP = 0.05
+VALIDATION_FRACTION_STEP = 0.01
+# What each control accepts: a list of choices, or an inclusive (low, high) range, which is the one
+# config.py validates, so a slider never offers a value the config refuses or hides one it takes.
 ACCEPTED = {
     "hidden_size": HIDDEN_SIZES, "batch_size": BATCH_SIZES, "learning_rate": LEARNING_RATES,
     "optimizer": OPTIMIZERS, "activation": ACTIVATIONS, "dataset": DATASETS,
-    "hidden_layers": (1, 6), "epochs": (1, 100), "dropout": (0.0, 0.7), "validation_fraction": (0.05, 0.3),
-    "seed": (0, 2**31 - 1),
+    "hidden_layers": HIDDEN_LAYERS_RANGE, "epochs": EPOCHS_RANGE, "dropout": DROPOUT_RANGE,
+    "validation_fraction": VALIDATION_FRACTION_RANGE, "seed": SEED_RANGE,
 }
 _RANGED = ("hidden_layers", "epochs", "dropout", "validation_fraction", "seed")
 _SAVED_SETTINGS_KEY = "train_settings_saved"
@@ -127,11 +141,11 @@ def controls():
             help=tr("Neurons in each hidden Dense layer: more neurons can learn more patterns, but train slower.",
                     "每个隐藏全连接层中的神经元数：越多能学到越多模式，但训练更慢。")),
         "hidden_layers": right.slider(
-            tr("Hidden layers", "隐藏层数"), 1, 6, key="hidden_layers",
+            tr("Hidden layers", "隐藏层数"), *HIDDEN_LAYERS_RANGE, key="hidden_layers",
             help=tr("How many Dense layers sit between the flattened image and the output.",
                     "展平后的图像与输出层之间有几个全连接层。")),
         "epochs": left.slider(
-            tr("Epochs", "轮数（Epochs）"), 1, 100, key="epochs",
+            tr("Epochs", "轮数（Epochs）"), *EPOCHS_RANGE, key="epochs",
             help=tr("One epoch shows every training image to the network once.", "一轮把每张训练图像给网络看一遍。")),
         "batch_size": right.select_slider(
             tr("Batch size", "批大小"), BATCH_SIZES, key="batch_size",
@@ -171,15 +185,16 @@ def _advanced_settings():
             help=tr("The non-linearity after each hidden layer; without one, layers collapse into one.",
                     "每个隐藏层后的非线性；没有它，多层会退化成一层。")),
         "dropout": right.slider(
-            tr("Dropout", "Dropout（随机失活）"), 0.0, 0.7, step=0.05, key="dropout",
+            tr("Dropout", "Dropout（随机失活）"), *DROPOUT_RANGE, step=DROPOUT_STEP, key="dropout",
             help=tr("Share of hidden neurons switched off at random while training, against overfitting.",
                     "训练时随机关闭的隐藏神经元比例，用来防止过拟合。")),
         "validation_fraction": left.slider(
-            tr("Validation fraction", "验证集比例"), 0.05, 0.3, step=0.05, key="validation_fraction",
+            tr("Validation fraction", "验证集比例"), *VALIDATION_FRACTION_RANGE, step=VALIDATION_FRACTION_STEP,
+            key="validation_fraction",
             help=tr("Share of training images held out to check the network on images it never learned from.",
                     "留出不参与训练、用来检查网络的训练图像比例。")),
         "seed": right.number_input(
-            tr("Seed", "随机种子"), 0, 2**31 - 1, key="seed",
+            tr("Seed", "随机种子"), *SEED_RANGE, key="seed",
             help=tr("Fixes the random start, split and shuffling: the same seed gives the same run.",
                     "固定随机初始化、划分和打乱顺序：相同的种子得到相同的结果。")),
         "dataset": left.radio(

@@ -17,7 +17,8 @@ DATASETS = ("mnist", "fashion_mnist")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 
-# Inclusive ranges for the numeric fields, shared by validation, the CLI and the dashboard sliders.
+# Inclusive ranges of the numeric fields. `TrainConfig` validates against them (so the CLI's flags
+# are checked too) and the Train page's sliders span exactly them.
 HIDDEN_SIZE_RANGE = (1, 2048)
 HIDDEN_LAYERS_RANGE = (1, 6)
 EPOCHS_RANGE = (1, 100)

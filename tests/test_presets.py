@@ -66,4 +66,22 @@ def test_every_preset_can_be_shown_by_the_train_page_controls():
         assert config.hidden_size in train_settings.HIDDEN_SIZES, preset.name
         assert config.batch_size in train_settings.BATCH_SIZES, preset.name
         assert config.learning_rate in train_settings.LEARNING_RATES, preset.name
-        assert round(config.dropout / 0.05, 9).is_integer() and 0.05 <= config.validation_fraction <= 0.3
+        assert round(config.dropout / train_settings.DROPOUT_STEP, 9).is_integer(), preset.name
+        low, high = train_settings.ACCEPTED["validation_fraction"]
+        steps = (config.validation_fraction - low) / train_settings.VALIDATION_FRACTION_STEP
+        assert round(steps, 9).is_integer() and low <= config.validation_fraction <= high, preset.name
+
+
+def test_the_train_page_controls_span_the_ranges_config_validates():
+    from dashboard import train_settings
+    from mnist_core import config
+
+    declared = {"hidden_layers": config.HIDDEN_LAYERS_RANGE, "epochs": config.EPOCHS_RANGE,
+                "dropout": config.DROPOUT_RANGE, "validation_fraction": config.VALIDATION_FRACTION_RANGE,
+                "seed": config.SEED_RANGE}
+    assert {field: train_settings.ACCEPTED[field] for field in declared} == declared
+    assert train_settings.ACCEPTED["validation_fraction"] == (0.01, 0.5)
+    low, high = config.HIDDEN_SIZE_RANGE
+    assert all(low <= size <= high for size in train_settings.HIDDEN_SIZES)
+    low, high = config.LEARNING_RATE_RANGE
+    assert all(low <= rate <= high for rate in train_settings.LEARNING_RATES)
