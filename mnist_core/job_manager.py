@@ -62,7 +62,7 @@ class JobManager:
         self._jobs = {}  # Every remembered job by id, in submission order.
         self._queued, self._running = [], {}  # The queue stays in submission order; running: job → handle.
         self._sharable = {}  # Config key to the queued or running job that a plain resubmit joins.
-        self._saves = 0  # Runs this manager has saved, so `submit` sees a save that raced its search.
+        self._saves = 0  # Done jobs whose run this manager saved, so `submit` sees a save that raced its search.
         self._connected, self.backend_error = False, None
         threading.Thread(target=self._work, daemon=True, name="job-manager").start()
 

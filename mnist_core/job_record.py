@@ -26,7 +26,9 @@ class JobSnapshot:
     step: int  # Steps finished in that epoch.
     steps_per_epoch: int  # Steps in a full epoch (0 before any report).
     logs: dict  # Running loss and accuracy; validation figures and seconds after an epoch.
-    history: dict  # Per-epoch lists of loss, accuracy, val_loss, val_accuracy and seconds so far.
+    # Per-epoch lists under config.HISTORY_KEYS so far: loss, accuracy, val_loss, val_accuracy, seconds
+    # and epoch_fraction (1.0 for a whole epoch, less for the part a stop cut short).
+    history: dict
     # Equal-length lists "position" (epochs done, e.g. 0.1, 0.2 … 1.0, 1.1), "loss" and "accuracy"
     # (running training figures of the epoch), one entry per progress report within epochs.
     step_history: dict

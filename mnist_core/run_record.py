@@ -43,7 +43,9 @@ class Run:
     run_id: str  # Folder name, sortable by creation time: "20261201-081530-<key[:8]>-<4 hex>".
     config: TrainConfig  # The settings trained.
     config_key: str  # config.key() when the run was saved; find() matches on it.
-    history: dict  # Per-epoch lists of loss, accuracy, val_loss, val_accuracy and seconds.
+    # Per-epoch lists under config.HISTORY_KEYS: loss, accuracy, val_loss, val_accuracy, seconds and
+    # epoch_fraction (1.0 for a whole epoch, less for the part a stop cut short).
+    history: dict
     test_loss: float  # Mean cross-entropy on the test split.
     test_accuracy: float  # Share of test images classified correctly.
     confusion: np.ndarray  # (10, 10) int64 counts; rows are true classes, columns predictions.

@@ -48,7 +48,8 @@ class RunStore:
     """A folder holding one subfolder per run, safe for several processes saving at once.
 
     There is no index file: listing scans the subfolders, and a save becomes visible only when
-    one atomic rename gives its folder the final name, so no lock is needed.
+    one atomic rename gives its folder the final name, so readers and savers share no lock. Locks
+    only mark hidden folders still being written or deleted (see `locks`).
 
     Attributes:
         root: the folder holding the runs; the first save creates it.
