@@ -1,4 +1,4 @@
-"""The interface language: the English/Chinese switch, tr() for every visible string, run names, and term explanations."""
+"""The interface language: the English/Chinese switch, tr() for every visible string, and term explanations."""
 
 import streamlit as st
 
