@@ -408,7 +408,7 @@ def test_owners_see_only_their_own_jobs_newest_first(tmp_path):
 def test_finished_jobs_are_forgotten_beyond_the_limit():
     history = {key: [0.5] for key in HISTORY_KEYS}
     stored_run = types.SimpleNamespace(run_id="stored", history=history, stopped=False)
-    store = types.SimpleNamespace(find=lambda config: stored_run)
+    store = types.SimpleNamespace(reusable=lambda config, retrain: stored_run)
     manager = JobManager(store, max_concurrent=1, max_finished=3, trainer=FakeTrainer())
     submitted = [manager.submit(tiny(41), "alice") for _ in range(5)]
     assert all(job.snapshot().reused for job in submitted)
