@@ -45,20 +45,43 @@ def tiny_result(data_dir):
     return train_run(TrainConfig(hidden_size=16, hidden_layers=1, epochs=1), data_dir=data_dir)
 
 
-@pytest.fixture(scope="session", autouse=True)
+def _needs_ray(item):
+    """Whether a test trains in Ray: it asks for `ray_instance`, or it runs the app in this process.
+
+    An app run in this process (AppTest) may open the Train or Sweep page, whose job manager
+    connects to Ray from its own thread at once; browser tests run the app in its own process.
+    """
+    if "ray_instance" in item.fixturenames:
+        return True
+    runs_the_app_here = any(hasattr(item.module, name) for name in ("AppTest", "open_page"))
+    return runs_the_app_here and item.get_closest_marker("e2e") is None
+
+
+@pytest.fixture(scope="session")
 def ray_instance():
     """One embedded Ray instance (2 CPUs, bound to 127.0.0.1) shared by every test that trains.
 
     It is the same instance the dashboard starts for itself, so the pages' trainings run in Ray
-    workers in tests too; it is shut down when the session ends. It starts before any test, because
-    a job manager that started Ray from its own thread while a page computed with NumPy in another
-    once hung the whole test process (ray.init forks helper processes; see the closing note).
+    workers in tests too; it is shut down when the session ends.
     """
     from mnist_core import cluster
 
     ray = cluster.connect(None, num_cpus=2)
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ray_before_any_test(request):
+    """Starts Ray before the first test when any selected test needs it, and not at all otherwise.
+
+    Before the first test, because a job manager that started Ray from its own thread while a page
+    computed with NumPy in another once hung the whole test process (ray.init forks helper
+    processes; see the closing note). Not at all when nothing selected trains in Ray, which saves
+    its start (seconds) when working on, say, test_config.py alone.
+    """
+    if any(_needs_ray(item) for item in request.session.items):
+        request.getfixturevalue("ray_instance")
 
 
 def pytest_sessionfinish(session, exitstatus):

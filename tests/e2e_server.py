@@ -38,10 +38,19 @@ LOG_TAIL_CHARACTERS = 20_000
 
 
 def _free_port():
-    """Returns a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """Returns a TCP port on 127.0.0.1 that nothing listens on right now.
+
+    $E2E_PORTS ("8660-8669") keeps the servers in a range, for machines where people share ports.
+    """
+    first, _, last = os.environ.get("E2E_PORTS", "0-0").partition("-")
+    for port in range(int(first), int(last or first) + 1):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise RuntimeError(f"no free port in E2E_PORTS={os.environ['E2E_PORTS']}")
 
 
 def _health(base_url, timeout=5):

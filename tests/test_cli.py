@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from conftest import REPO_ROOT
+from mnist_core import cli
 
 
 def run_cli(*args, runs_dir=None):
@@ -50,6 +51,32 @@ def test_missing_data_is_one_clear_message(tmp_path):
     assert "TFDS_DATA_DIR" in completed.stderr and "Traceback" not in completed.stderr
 
 
+def test_train_reuses_then_runs_lists_shows_and_deletes_in_process(tmp_path, capsys):
+    # The same commands as below, through cli.main in this process: no TensorFlow import per command.
+    tiny = ["--hidden-size", "12", "--layers", "1", "--epochs", "1", "--train-examples", "2000"]
+    runs_dir = ["--runs-dir", str(tmp_path)]
+
+    def run(*args):
+        status = cli.main([*args, *runs_dir])
+        captured = capsys.readouterr()
+        return status, captured.out, captured.err
+
+    status, first, _ = run("train", *tiny)
+    assert status == 0 and "Saved run" in first
+    run_id = first.split("Saved run ")[1].split(".")[0]
+    status, again, _ = run("train", *tiny)
+    assert status == 0 and f"Reusing stored run {run_id}" in again
+    assert again.strip().splitlines()[-1] == first.strip().splitlines()[-1]
+    status, listed, _ = run("runs", "list")
+    assert status == 0 and run_id in listed and "1×12 relu, 1 ep, batch 100, 2,000 examples" in listed
+    status, shown, _ = run("runs", "show", run_id)
+    assert json.loads(shown)["config"]["hidden_size"] == 12 and json.loads(shown)["config"]["train_examples"] == 2000
+    status, _, error = run("runs", "show", "no-such-run")
+    assert status == 2 and "no-such-run" in error and "Traceback" not in error
+    assert run("runs", "delete", run_id)[0] == 0 and "No stored runs" in run("runs", "list")[1]
+
+
+@pytest.mark.slow  # Two of its seven processes import TensorFlow; the in-process twin above stays fast.
 def test_train_reuses_then_runs_lists_shows_and_deletes(tmp_path):
     tiny = ("--hidden-size", "12", "--layers", "1", "--epochs", "1", "--train-examples", "2000")
     first = run_cli("train", *tiny, runs_dir=tmp_path)

@@ -6,6 +6,7 @@ test saves screenshots of what it checked in tests/artifacts/.
 """
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from browser_drawing import CANVAS_SELECTOR, draw_stroke, zero_points
 from e2e_server import ARTIFACTS_DIR, ELEMENT_TIMEOUT, StreamlitServer, save_screenshot, wait_for_idle
@@ -23,6 +24,19 @@ TITLES = {
     ("Home", "en"): "Train your first neural network", ("Home", "zh"): "训练你的第一个神经网络",
     ("Draw", "en"): "✏️ Draw a digit", ("Draw", "zh"): "✏️ 写一个数字",
 }
+# Waits on what the page shows instead of fixed pauses: the sidebar has slid fully in (or out), an
+# element scrolled into view has stopped moving (its top the same in two animation frames).
+SIDEBAR_IN_PLACE = f"() => document.querySelector(\"{SIDEBAR}\").getBoundingClientRect().left >= 0"
+SIDEBAR_GONE = (f"() => {{ const box = document.querySelector(\"{SIDEBAR}\").getBoundingClientRect(); "
+                "return box.right <= 0 || box.width === 0; }")
+STOPPED_MOVING = """element => new Promise(resolve => {
+  let last = null;
+  const check = () => {
+    const top = element.getBoundingClientRect().top;
+    if (top === last) { resolve(top); } else { last = top; requestAnimationFrame(check); }
+  };
+  check();
+})"""
 # A finger needs this much room beside the canvas to scroll the page instead of drawing.
 MIN_SCROLL_STRIP = 30
 
@@ -64,12 +78,12 @@ def choose_chinese(page):
     if phone:
         page.locator("[data-testid='stExpandSidebarButton']").click()
         page.locator(SIDEBAR).get_by_text("中文", exact=True).wait_for()
-        page.wait_for_timeout(500)  # The sidebar slides in.
+        page.wait_for_function(SIDEBAR_IN_PLACE)  # The sidebar slides in.
     page.locator(SIDEBAR).get_by_text("中文", exact=True).click()
     wait_for_idle(page)
     if phone:
         page.locator("[data-testid='stSidebarCollapseButton'] button").click()
-        page.wait_for_timeout(500)
+        page.wait_for_function(SIDEBAR_GONE)
 
 
 # The text an element shows, without the names of its Material icons (drawn from ligatures).
@@ -121,7 +135,7 @@ def draw_on_a_phone(open_page):
     canvas = page.locator(CANVAS_SELECTOR).first
     canvas.wait_for()
     canvas.evaluate("element => element.scrollIntoView({block: 'center'})")
-    page.wait_for_timeout(300)
+    canvas.evaluate(STOPPED_MOVING)
     return page, canvas.bounding_box()
 
 
@@ -156,7 +170,10 @@ def test_a_finger_beside_the_canvas_still_scrolls_the_page(open_page):
                      {"type": "touchMove", "touchPoints": [{"x": finger_x, "y": start_y - 20 * step}]})
         page.wait_for_timeout(16)
     session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    page.wait_for_timeout(500)
+    try:
+        page.wait_for_function(f"({scroller})() > {before + 50}", timeout=5000)
+    except PlaywrightTimeoutError:
+        pass  # The assertion below says what went wrong.
     assert page.evaluate(scroller) > before + 50, "a swipe beside the canvas did not scroll the page"
 
 

@@ -139,7 +139,9 @@ def test_runs_dir_that_is_a_file_is_one_line(tmp_path):
     assert "Epoch" not in completed.stdout
 
 
-def test_predict_with_a_corrupt_model_is_one_line(tmp_path, good_run):
+def corrupt_model_runs(tmp_path, good_run):
+    """A store with a run whose model file is random bytes and one whose weights are damaged, and a
+    digit image; returns the store, the image and (run id, expected message fragment) pairs."""
     root = tmp_path / "runs"
     random_bytes = copy_run(good_run, root, "20261201-000000-aaaaaaaa-0001")
     (random_bytes / MODEL_FILE).write_bytes(os.urandom(4000))
@@ -147,11 +149,29 @@ def test_predict_with_a_corrupt_model_is_one_line(tmp_path, good_run):
     corrupt_weights(bad_weights / MODEL_FILE)
     image = tmp_path / "digit.png"
     Image.fromarray((ink_digit(56) * 255).astype(np.uint8)).save(image)
-    for run_folder, fragment in ((random_bytes, "not a readable .keras archive"), (bad_weights, "cannot be loaded")):
-        completed = run_cli("predict", "--run", run_folder.name, image, "--runs-dir", root)
+    cases = ((random_bytes.name, "not a readable .keras archive"), (bad_weights.name, "cannot be loaded"))
+    return root, image, cases
+
+
+def test_predict_with_a_corrupt_model_is_one_line_in_process(tmp_path, good_run, capsys):
+    # The same command line as below, called in this process: seconds instead of two fresh
+    # TensorFlow imports, so it stays in the fast tier.
+    root, image, cases = corrupt_model_runs(tmp_path, good_run)
+    for run_id, fragment in cases:
+        status = cli.main(["predict", "--run", run_id, str(image), "--runs-dir", str(root)])
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert status == 2 and len(lines) == 1 and fragment in lines[0], lines
+
+
+@pytest.mark.slow  # Two processes that each import TensorFlow and Keras.
+def test_predict_with_a_corrupt_model_is_one_line(tmp_path, good_run):
+    root, image, cases = corrupt_model_runs(tmp_path, good_run)
+    for run_id, fragment in cases:
+        completed = run_cli("predict", "--run", run_id, image, "--runs-dir", root)
         assert_one_line(completed, 2, fragment)
 
 
+@pytest.mark.slow  # A process that imports TensorFlow and trains on the full split until interrupted.
 def test_ctrl_c_during_training_is_one_line_and_status_130(tmp_path):
     output = tmp_path / "train.out"
     with open(output, "w") as stdout, open(tmp_path / "train.err", "w") as stderr:

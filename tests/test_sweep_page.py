@@ -23,6 +23,9 @@ def states(app):
     return list(app.dataframe[0].value["Status"]) if app.dataframe else []
 
 
+# Slow: its two trainings run at once, so the second Ray worker starts cold (a TensorFlow import)
+# and compiles two new network shapes; the fast tier keeps the sweep's table, axis and errors below.
+@pytest.mark.slow
 def test_sweep_trains_each_value_plots_it_and_reuses_stored_runs(monkeypatch, tmp_path):
     use_fresh_store(monkeypatch, tmp_path / "runs")
     app = run_sweep(open_page(SWEEP_PAGE))

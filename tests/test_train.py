@@ -85,9 +85,12 @@ def test_a_stop_at_the_end_of_an_epoch_keeps_that_epoch_whole(data_dir):
 
 
 def test_partial_last_batch_and_other_settings_train(data_dir):
+    # 20,500 examples in batches of 1,000: the last of the 21 batches holds 500.
     config = TrainConfig(hidden_size=32, epochs=1, batch_size=1000, validation_fraction=0.1234,
-                         optimizer="sgd", learning_rate=0.1, activation="tanh", dropout=0.3)
-    result = train_run(config, data_dir=data_dir)
+                         optimizer="sgd", learning_rate=0.1, activation="tanh", dropout=0.3, train_examples=20_500)
+    events = []
+    result = train_run(config, data_dir=data_dir, on_progress=events.append)
+    assert events[-1].steps_per_epoch == 21
     assert np.isfinite(result.history["loss"][0]) and result.evaluation.accuracy > 0.6, "far above the 10% of guessing"
 
 
@@ -121,7 +124,7 @@ def test_repeated_trainings_leave_no_image_tensors_behind(data_dir):
 
 
 def test_dropout_runs_repeat_exactly(data_dir):
-    config = TrainConfig(hidden_size=16, hidden_layers=2, epochs=1, dropout=0.3, seed=5)
+    config = TrainConfig(hidden_size=16, hidden_layers=2, epochs=1, dropout=0.3, seed=5, train_examples=5000)
     first, second = (train_run(config, data_dir=data_dir) for _ in range(2))
     assert first.history["loss"] == second.history["loss"]
     assert first.evaluation.accuracy == second.evaluation.accuracy
@@ -129,7 +132,8 @@ def test_dropout_runs_repeat_exactly(data_dir):
 
 def test_a_reused_compiled_loop_trains_exactly_like_a_fresh_one(data_dir):
     # Trainings of one network shape share a compiled loop; each must still start from scratch.
-    slow = TrainConfig(hidden_size=16, hidden_layers=1, epochs=1, learning_rate=0.0001, dropout=0.2, seed=3)
+    slow = TrainConfig(hidden_size=16, hidden_layers=1, epochs=1, learning_rate=0.0001, dropout=0.2, seed=3,
+                       train_examples=5000)
     fast = dataclasses.replace(slow, learning_rate=0.01, seed=4)
     train._LOOPS.clear()
     fresh = train_run(slow, data_dir=data_dir)

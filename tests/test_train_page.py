@@ -209,6 +209,9 @@ def test_unreachable_ray_is_one_line_naming_the_address(fresh_store, monkeypatch
     assert open_page("streamlit_app.py").title[0].value == "Train your first neural network"
 
 
+# Slow: a 2×256 network in batches of 8 (a long first epoch, so Stop lands inside it) is a new
+# shape the Ray worker must compile; test_jobs checks the same rule on the job manager quickly.
+@pytest.mark.slow
 def test_a_stop_before_the_first_full_epoch_says_nothing_was_kept(fresh_store):
     app = open_page(TRAIN_PAGE)
     app.select_slider(key="hidden_size").set_value(256)
