@@ -1,0 +1,68 @@
+"""The app's pages for st.navigation, the browser tab each one sets, and the guard every page file starts with."""
+
+import threading
+
+import streamlit as st
+
+from dashboard import widgets
+from dashboard.glossary import tr
+
+# Every page: its file (whose name gives the URL: pages/1_Train.py is served at /Train), its name in
+# English and Chinese, its icon in the navigation and its icon in the browser tab. Tab icons are
+# emoji, which the browser draws itself; a ":material/…:" one would be fetched from Google's servers.
+PAGES = (
+    (widgets.HOME_PAGE, ("Home", "首页"), ":material/home:", "🔢"),
+    (widgets.TRAIN_PAGE, ("Train", "训练"), ":material/model_training:", "🧠"),
+    (widgets.RESULTS_PAGE, ("Results", "结果"), ":material/insights:", "📊"),
+    (widgets.DRAW_PAGE, ("Draw", "画数字"), ":material/draw:", "✏️"),
+    (widgets.SWEEP_PAGE, ("Sweep", "扫参"), ":material/tune:", "🎛️"),
+)
+
+# Whether this thread is running a page through run_page(); Streamlit runs each session's script
+# in a thread of its own, so this says whether the page at hand came through the entrypoint.
+_frame = threading.local()
+
+
+def app_name():
+    """Returns the dashboard's name in the chosen language."""
+    return tr("MNIST dashboard", "MNIST 仪表盘")
+
+
+def pages():
+    """Returns the st.Page of every page, in the navigation's order and the chosen language."""
+    return [st.Page(path, title=tr(*names), icon=icon, default=path == widgets.HOME_PAGE)
+            for path, names, icon, _ in PAGES]
+
+
+def set_page_config(page):
+    """Sets the browser tab's title and icon for `page` (returned by st.navigation), and the wide layout."""
+    favicon = next(tab_icon for (_, _, _, tab_icon), candidate in zip(PAGES, pages())
+                   if candidate.url_path == page.url_path)
+    title = app_name() if page.url_path == "" else f"{page.title} · {app_name()}"
+    st.set_page_config(page_title=title, page_icon=favicon, layout="wide")
+
+
+def run_page(page):
+    """Runs `page` as the entrypoint's last step; the page's require_entrypoint() then lets it through."""
+    _frame.inside = True
+    try:
+        page.run()
+    finally:
+        _frame.inside = False
+
+
+def require_entrypoint():
+    """Reruns the session through the entrypoint when a page file was started without it.
+
+    The first line of every page file. Streamlit 1.67 decides once per server process, when the
+    first session starts, whether the app uses the file-based `pages/` folder (it does when the
+    folder exists); only a call of st.navigation turns that off, for every session. So when the
+    first request a fresh server gets is a link such as /Train, Streamlit runs pages/1_Train.py on
+    its own, without the entrypoint's tab title, sidebar and navigation. Calling st.navigation here
+    switches the server to the entrypoint's pages for good, and the rerun opens the same page
+    through the entrypoint, with the link's query string (?lang=zh, the Train settings) kept.
+    """
+    if getattr(_frame, "inside", False):
+        return
+    st.navigation(pages())
+    st.rerun()
