@@ -1,13 +1,9 @@
-"""Entrypoint of the MNIST dashboard: the pages, and the browser tab and sidebar every page shares.
+"""Entrypoint of the MNIST dashboard: its pages, and the browser tab and sidebar they all share.
 
-Streamlit runs this file on every rerun; the chosen page's file (in pages/) runs at its end.
+Streamlit runs this file on every rerun. dashboard/navigation.py declares the pages (the files in
+pages/) with st.navigation, sets the tab's title and icon, draws the sidebar and runs the page.
 """
 
-import streamlit as st
+from dashboard import navigation
 
-from dashboard import navigation, widgets
-
-page = st.navigation(navigation.pages())
-navigation.set_page_config(page)
-widgets.sidebar()
-navigation.run_page(page)
+navigation.run_app()

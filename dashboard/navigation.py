@@ -1,4 +1,4 @@
-"""The app's pages for st.navigation, the browser tab each one sets, and the guard every page file starts with."""
+"""The app's frame: its pages for st.navigation, the browser tab and sidebar, and the guard of every page file."""
 
 import threading
 
@@ -18,8 +18,8 @@ PAGES = (
     (widgets.SWEEP_PAGE, ("Sweep", "扫参"), ":material/tune:", "🎛️"),
 )
 
-# Whether this thread is running a page through run_page(); Streamlit runs each session's script
-# in a thread of its own, so this says whether the page at hand came through the entrypoint.
+# Whether this thread is running a page through run_app(); Streamlit runs each session's script
+# in a thread of its own, so this says whether the page at hand runs inside the app's frame.
 _frame = threading.local()
 
 
@@ -34,16 +34,14 @@ def pages():
             for path, names, icon, _ in PAGES]
 
 
-def set_page_config(page):
-    """Sets the browser tab's title and icon for `page` (returned by st.navigation), and the wide layout."""
-    favicon = next(tab_icon for (_, _, _, tab_icon), candidate in zip(PAGES, pages())
-                   if candidate.url_path == page.url_path)
-    title = app_name() if page.url_path == "" else f"{page.title} · {app_name()}"
-    st.set_page_config(page_title=title, page_icon=favicon, layout="wide")
+def run_app():
+    """Runs the app: declares the pages, sets the browser tab, draws the sidebar, runs the chosen page.
 
-
-def run_page(page):
-    """Runs `page` as the entrypoint's last step; the page's require_entrypoint() then lets it through."""
+    streamlit_app.py calls it on every rerun, and so does a page file started on its own.
+    """
+    page = st.navigation(pages())
+    _set_page_config(page)
+    widgets.sidebar()
     _frame.inside = True
     try:
         page.run()
@@ -51,18 +49,27 @@ def run_page(page):
         _frame.inside = False
 
 
-def require_entrypoint():
-    """Reruns the session through the entrypoint when a page file was started without it.
+def require_app_frame():
+    """Runs the whole app here, then stops, when this page file was started without streamlit_app.py.
 
     The first line of every page file. Streamlit 1.67 decides once per server process, when the
     first session starts, whether the app uses the file-based `pages/` folder (it does when the
-    folder exists); only a call of st.navigation turns that off, for every session. So when the
-    first request a fresh server gets is a link such as /Train, Streamlit runs pages/1_Train.py on
-    its own, without the entrypoint's tab title, sidebar and navigation. Calling st.navigation here
-    switches the server to the entrypoint's pages for good, and the rerun opens the same page
-    through the entrypoint, with the link's query string (?lang=zh, the Train settings) kept.
+    folder exists), and only a call of st.navigation turns that off, for every session. So when the
+    first request a fresh server gets is a link such as /Train?lang=zh, Streamlit runs
+    pages/1_Train.py on its own, without the tab title, sidebar and navigation. Running the app
+    here calls st.navigation, which serves the same page (the link's query string is kept), and
+    switches the server to st.navigation for good. No rerun is needed, so a click is not lost
+    (AppTest starts every run file-based).
     """
     if getattr(_frame, "inside", False):
         return
-    st.navigation(pages())
-    st.rerun()
+    run_app()
+    st.stop()
+
+
+def _set_page_config(page):
+    """Sets the browser tab's title and icon for `page` (returned by st.navigation), and the wide layout."""
+    favicon = next(tab_icon for (_, _, _, tab_icon), candidate in zip(PAGES, pages())
+                   if candidate.url_path == page.url_path)
+    title = app_name() if page.url_path == "" else f"{page.title} · {app_name()}"
+    st.set_page_config(page_title=title, page_icon=favicon, layout="wide")

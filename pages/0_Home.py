@@ -8,7 +8,7 @@ from mnist_core.config import TrainConfig
 from mnist_core.data import is_prepared, resolve_data_dir
 from mnist_core.estimate import estimate_train_seconds
 
-navigation.require_entrypoint()
+navigation.require_app_frame()
 
 st.title(tr("Train your first neural network", "训练你的第一个神经网络"))
 st.markdown(tr(

@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import glossary, navigation, state, train_settings, train_view
 
 tr = glossary.tr
-navigation.require_entrypoint()
+navigation.require_app_frame()
 state.remember_owner()
 st.title(tr("Train a network", "训练一个网络"))
 st.caption(tr("Flatten the 28×28 image into 784 numbers → hidden Dense layers → Dense(10, softmax).",

@@ -6,7 +6,7 @@ from dashboard import curve_charts, glossary, inside_view, manage_view, navigati
 from mnist_core.data import CLASS_NAMES, DatasetUnavailableError
 from mnist_core.runs import MODEL_FILE, RUN_FILE, CorruptRunError, RunNotFoundError
 
-navigation.require_entrypoint()
+navigation.require_app_frame()
 tr = glossary.tr
 st.title(tr("Results", "结果"))
 glossary.explain("epoch", "cross_entropy", "validation", "test")

@@ -11,7 +11,7 @@ from mnist_core.data import CLASS_NAMES, DatasetUnavailableError
 from mnist_core.likeness import measure_likeness
 from mnist_core.predict import predict_digit
 
-navigation.require_entrypoint()
+navigation.require_app_frame()
 st.title(tr("✏️ Draw a digit", "✏️ 写一个数字"))
 st.caption(tr(
     "Draw one digit, large and centred, with the mouse or a finger. The network reads it again "

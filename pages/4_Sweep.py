@@ -6,7 +6,7 @@ from dashboard import glossary, navigation, state, sweep_view
 from mnist_core.config import TrainConfig
 from mnist_core.sweep import SWEEPABLE, parse_values, sweep_configs
 
-navigation.require_entrypoint()
+navigation.require_app_frame()
 state.remember_owner()
 tr = glossary.tr
 st.title(tr("Sweep one setting", "扫描一个设置"))
