@@ -69,7 +69,6 @@ def require_app_frame():
 
 def _set_page_config(page):
     """Sets the browser tab's title and icon for `page` (returned by st.navigation), and the wide layout."""
-    favicon = next(tab_icon for (_, _, _, tab_icon), candidate in zip(PAGES, pages())
-                   if candidate.url_path == page.url_path)
+    favicon = next(tab_icon for _, names, _, tab_icon in PAGES if tr(*names) == page.title)
     title = app_name() if page.url_path == "" else f"{page.title} · {app_name()}"
     st.set_page_config(page_title=title, page_icon=favicon, layout="wide")
