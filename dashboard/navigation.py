@@ -18,6 +18,8 @@ PAGES = (
     (widgets.SWEEP_PAGE, ("Sweep", "扫参"), ":material/tune:", "🎛️"),
 )
 
+HOME_TAB_ICON = PAGES[0][3]
+
 # Whether this thread is running a page through run_app(); Streamlit runs each session's script
 # in a thread of its own, so this says whether the page at hand runs inside the app's frame.
 _frame = threading.local()
@@ -39,6 +41,9 @@ def run_app():
 
     streamlit_app.py calls it on every rerun, and so does a page file started on its own.
     """
+    # An emoji tab icon before st.navigation, or the browser would fetch the page's ":material/…:"
+    # icon from Google's servers as the tab icon until the page's own emoji arrives.
+    st.set_page_config(page_icon=HOME_TAB_ICON, layout="wide")
     page = st.navigation(pages())
     _set_page_config(page)
     widgets.sidebar()
