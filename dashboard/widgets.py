@@ -6,33 +6,23 @@ from dashboard import glossary, state
 from dashboard.glossary import tr
 from mnist_core.model import count_parameters
 
-HOME_PAGE = "streamlit_app.py"
+HOME_PAGE = "pages/0_Home.py"
 TRAIN_PAGE = "pages/1_Train.py"
 RESULTS_PAGE = "pages/2_Results.py"
 DRAW_PAGE = "pages/3_Draw.py"
 SWEEP_PAGE = "pages/4_Sweep.py"
 
 
-def navigation():
-    """Returns (page, label, icon) of every page, in the sidebar's order and the chosen language."""
-    return (
-        (HOME_PAGE, tr("Home", "首页"), ":material/home:"),
-        (TRAIN_PAGE, tr("Train", "训练"), ":material/model_training:"),
-        (RESULTS_PAGE, tr("Results", "结果"), ":material/insights:"),
-        (DRAW_PAGE, tr("Draw", "画数字"), ":material/draw:"),
-        (SWEEP_PAGE, tr("Sweep", "扫参"), ":material/tune:"),
-    )
-
-
 def sidebar():
-    """Shows the language switch, the pages, and the active run's key settings and test accuracy."""
+    """Shows the language switch, and the active run's key settings and test accuracy.
+
+    The entrypoint draws it under the pages' navigation, for every page.
+    """
     run = state.active_run()
     _, warnings = state.list_runs()
     with st.sidebar:
-        # First in the sidebar, so a reader of either language finds it without scrolling.
+        # Right under the navigation, so a reader of either language finds it without scrolling.
         glossary.language_switch()
-        for page, label, icon in navigation():
-            st.page_link(page, label=label, icon=icon)
         st.divider()
         st.subheader(tr("Active run", "当前运行"))
         if run is None:

@@ -2,14 +2,10 @@
 
 import streamlit as st
 
-from dashboard import glossary, state, train_settings, train_view, widgets
+from dashboard import glossary, navigation, state, train_settings, train_view
 
 tr = glossary.tr
-st.set_page_config(
-    page_title=glossary.tr("Train · MNIST dashboard", "训练 · MNIST 仪表盘"),
-    page_icon="🧠", layout="wide",
-)
-widgets.sidebar()
+navigation.require_app_frame()
 state.remember_owner()
 st.title(tr("Train a network", "训练一个网络"))
 st.caption(tr("Flatten the 28×28 image into 784 numbers → hidden Dense layers → Dense(10, softmax).",

@@ -2,16 +2,12 @@
 
 import streamlit as st
 
-from dashboard import curve_charts, glossary, inside_view, manage_view, results_view, state, widgets
+from dashboard import curve_charts, glossary, inside_view, manage_view, navigation, results_view, state, widgets
 from mnist_core.data import CLASS_NAMES, DatasetUnavailableError
 from mnist_core.run_record import MODEL_FILE, RUN_FILE, CorruptRunError
 from mnist_core.run_store import RunNotFoundError
 
-st.set_page_config(
-    page_title=glossary.tr("Results · MNIST dashboard", "结果 · MNIST 仪表盘"),
-    page_icon="📊", layout="wide",
-)
-widgets.sidebar()
+navigation.require_app_frame()
 tr = glossary.tr
 st.title(tr("Results", "结果"))
 glossary.explain("epoch", "cross_entropy", "validation", "test")

@@ -5,14 +5,13 @@ import streamlit as st
 # The canvas component can only be declared inside a running app, so only this page imports it.
 from streamlit_drawable_canvas import st_canvas
 
-from dashboard import draw_view, glossary, state, widgets
+from dashboard import draw_view, glossary, navigation, state, widgets
 from dashboard.glossary import tr
 from mnist_core.data import CLASS_NAMES, DatasetUnavailableError
 from mnist_core.likeness import measure_likeness
 from mnist_core.predict import predict_digit
 
-st.set_page_config(page_title=tr("Draw · MNIST dashboard", "画数字 · MNIST 仪表盘"), page_icon="✏️", layout="wide")
-widgets.sidebar()
+navigation.require_app_frame()
 st.title(tr("✏️ Draw a digit", "✏️ 写一个数字"))
 st.caption(tr(
     "Draw one digit, large and centred, with the mouse or a finger. The network reads it again "

@@ -2,15 +2,11 @@
 
 import streamlit as st
 
-from dashboard import glossary, state, sweep_view, widgets
+from dashboard import glossary, navigation, state, sweep_view
 from mnist_core.config import TrainConfig
 from mnist_core.sweep import SWEEPABLE, parse_values, sweep_configs
 
-st.set_page_config(
-    page_title=glossary.tr("Sweep · MNIST dashboard", "扫描 · MNIST 仪表盘"),
-    page_icon="🎛️", layout="wide",
-)
-widgets.sidebar()
+navigation.require_app_frame()
 state.remember_owner()
 tr = glossary.tr
 st.title(tr("Sweep one setting", "扫描一个设置"))

@@ -29,7 +29,7 @@ def test_language_switch_changes_the_explanations_and_survives_a_page_change(fre
     app.sidebar.radio(key="language_switch").set_value("zh").run()
     assert explanations(app).label.startswith("什么是 Flatten（展平）")
     assert any("784 个数" in item.value for item in explanations(app).markdown)
-    app.switch_page("streamlit_app.py").run()
+    app.switch_page("pages/0_Home.py").run()
     app.switch_page("pages/1_Train.py").run()
     assert explanations(app).label.startswith("什么是")
 
