@@ -2,6 +2,7 @@
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from dashboard import glossary, state, widgets
 from dashboard.glossary import tr
@@ -188,8 +189,9 @@ def misclassified_gallery(run, dataset, limit=GALLERY_SIZE):
 
 
 def enlarged(image):
-    """Returns a 2-D image with each pixel a GALLERY_ZOOM-wide block, so the browser never blurs it."""
-    return image.repeat(GALLERY_ZOOM, axis=0).repeat(GALLERY_ZOOM, axis=1)
+    """Returns a 2-D uint8 image with each pixel a GALLERY_ZOOM-wide block, so the browser never blurs it."""
+    rows, columns = image.shape
+    return np.asarray(Image.fromarray(image).resize((columns * GALLERY_ZOOM, rows * GALLERY_ZOOM), Image.NEAREST))
 
 
 def percent(confidence):

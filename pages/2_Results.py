@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import curve_charts, glossary, inside_view, manage_view, results_view, state, widgets
-from mnist_core.data import CLASS_NAMES, DatasetUnavailableError
+from mnist_core.data import CLASS_NAMES
 from mnist_core.runs import MODEL_FILE, RUN_FILE, CorruptRunError, RunNotFoundError
 
 st.set_page_config(
@@ -32,16 +32,19 @@ else:
                   "训练集：每轮内对训练图像取平均。验证集：每轮结束时在留出的图像上测得。鼠标悬停可看数值。"))
     run = results_view.detail_run(selected)
     results_view.show_test_summary(run)
-    cell = inside_view.show_class_charts(run, CLASS_NAMES[run.config.dataset])
-    try:
-        dataset = state.get_dataset(run.config.dataset)
-    except DatasetUnavailableError as error:
-        st.error(tr(f"The image galleries need the test images, which could not be loaded. {error}",
-                    f"图像展示需要测试图像，但无法读取。{error}"))
-    else:
-        inside_view.show_cell_images(run, dataset, cell)
-        results_view.show_mistakes(run, dataset)
-    inside_view.show_first_layer_weights(run)
+    class_tab, mistakes_tab, weights_tab = inside_view.detail_tabs()
+    if class_tab.open:
+        with class_tab:
+            cell = inside_view.show_class_charts(run, CLASS_NAMES[run.config.dataset])
+            inside_view.show_cell_images(run, cell)
+    if mistakes_tab.open:
+        with mistakes_tab:
+            dataset = inside_view.test_dataset(run)
+            if dataset is not None:
+                results_view.show_mistakes(run, dataset)
+    if weights_tab.open:
+        with weights_tab:
+            inside_view.show_first_layer_weights(run)
 
 st.subheader(tr("All runs", "全部运行"))
 st.caption(tr("Click a column header to sort.", "点击列标题可排序。"))
