@@ -1,5 +1,6 @@
 """Tests for pages/2_Results.py, run headless with Streamlit's AppTest on tiny real-MNIST runs."""
 
+import base64
 import json
 import pathlib
 import re
@@ -113,6 +114,14 @@ def open_tab(app, label):
     app.run()
     assert not app.exception, [error.message for error in app.exception]
     return app
+
+
+def plotly_array(value):
+    """Returns a figure JSON's array as NumPy; Plotly sends NumPy data as base64 typed arrays."""
+    if isinstance(value, dict) and "bdata" in value:
+        data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return data.reshape([int(size) for size in str(value.get("shape", len(data))).split(",")])
+    return np.array(value)
 
 
 def weights_heatmap(app):
@@ -328,11 +337,11 @@ def test_first_layer_weights_show_one_tile_per_unit(monkeypatch, two_run_store):
     newest, oldest = RunStore(two_run_store).list()
     app = open_tab(run_page(), "First-layer weights")
     assert not app.main.get("image"), "one heatmap, not an image per unit"
-    units = np.array(weights_heatmap(app)["customdata"])
+    units = plotly_array(weights_heatmap(app)["customdata"])
     assert sorted(set(units.ravel()) - {0}) == list(range(1, 25)) and newest.config.hidden_size == 24
     app.multiselect(key=RUNS_WIDGET_KEY).set_value([oldest.run_id]).run()
     assert oldest.config.hidden_size == 16
-    assert sorted(set(np.array(weights_heatmap(app)["customdata"]).ravel()) - {0}) == list(range(1, 17))
+    assert sorted(set(plotly_array(weights_heatmap(app)["customdata"]).ravel()) - {0}) == list(range(1, 17))
     assert any("red pixels excite it, blue pixels inhibit it" in caption.value for caption in app.main.caption)
 
 
