@@ -127,20 +127,22 @@ def run_picker(label, runs, key, multiple=False):
     return next(run for run in runs if run.run_id == chosen)
 
 
-def multiselect_key(key):
-    """Returns the widget key of a run picker's multiselect in the chosen language."""
+def language_key(key):
+    """Returns `key` for the chosen language, for a widget whose option labels are translated.
+
+    The browser keeps a select widget's shown labels for as long as its key stays the same, so
+    after a language switch it would still name the chosen option in the old language.
+    """
     return f"{key}_{glossary.language()}"
 
 
 def _multiselect_per_language(label, labels, default, key):
     """A multiselect whose choice lives in st.session_state[key], one widget per language.
 
-    The browser keeps a multiselect's chip labels for as long as its key stays the same, so after
-    a language switch the chosen runs would still be named in the old language. Each language
-    therefore has its own widget, and the choice is copied between them through `key`, which is
-    also where a callback (such as deleting a run) changes it.
+    Each language has its own widget (see `language_key`), and the choice is copied between
+    them through `key`, which is also where a callback (such as deleting a run) changes it.
     """
-    widget_key = multiselect_key(key)
+    widget_key = language_key(key)
     kept = [run_id for run_id in st.session_state.get(key, default) if run_id in labels]
     st.session_state[key] = kept
     if st.session_state.get(widget_key) != kept:

@@ -25,8 +25,9 @@ if not selected:
     st.info(tr("Pick at least one run above to see its training curves and test results.",
                "在上面至少选一个运行，查看它的训练曲线和测试结果。"))
 else:
-    figure = curve_charts.comparison_curves_figure(results_view.curve_histories(selected, short=True))
-    st.plotly_chart(figure, width="stretch", config=curve_charts.PLOTLY_CONFIG)
+    specs = curve_charts.comparison_curves_specs(results_view.curve_histories(selected, short=True))
+    for column, spec in zip(st.columns(2), specs):
+        column.vega_lite_chart(spec, width="stretch")
     st.caption(tr("Training: the training images, averaged over each epoch. Validation: the held-out images, "
                   "measured at the end of each epoch. Hover for the values.",
                   "训练集：每轮内对训练图像取平均。验证集：每轮结束时在留出的图像上测得。鼠标悬停可看数值。"))
@@ -54,7 +55,7 @@ titles = {stored.run_id: results_view.run_title(stored) for stored in runs}
 active = state.active_run()
 chosen_id = st.selectbox(tr("Run to download or delete", "要下载或删除的运行"), list(titles), format_func=titles.get,
                          index=list(titles).index(active.run_id) if active and active.run_id in titles else 0,
-                         key="results_manage_run")
+                         key=widgets.language_key("results_manage_run"))
 download_column, delete_column = st.columns(2)
 with download_column:
     try:

@@ -8,6 +8,7 @@ import shutil
 from types import SimpleNamespace
 
 import numpy as np
+import pyarrow as pa
 import pytest
 import streamlit as st
 from streamlit.proto.PlotlyChart_pb2 import PlotlyChart as PlotlyChartProto
@@ -151,27 +152,42 @@ def test_metric_shows_newest_run_test_accuracy(monkeypatch, two_run_store):
     assert not app.main.warning
 
 
+def curve_specs(app):
+    """Returns the Vega-Lite specs of the loss and accuracy charts, in that order, each with its data rows.
+
+    Streamlit moves a spec's data out into Arrow bytes; they are put back under "data" here.
+    """
+    specs = []
+    for chart in app.main.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        spec["data"] = {"values": pa.ipc.open_stream(chart.proto.data.data).read_pandas().to_dict("records")}
+        specs.append(spec)
+    return specs
+
+
 def test_curves_overlay_the_latest_runs_with_short_legends(monkeypatch, two_run_store):
     use_store(monkeypatch, two_run_store)
     runs = RunStore(two_run_store).list()
     app = run_page()
     assert app.multiselect(key=RUNS_WIDGET_KEY).value == [run.run_id for run in runs], "the latest runs are preselected"
-    traces = figure_of(app.main.get("plotly_chart")[0])["data"]
-    # Two runs × (loss, accuracy) × (train, validation), and a key to the two line styles.
-    assert len(traces) == 10
-    legend = [trace["name"] for trace in traces if trace.get("showlegend", True)]
-    # Only the setting the runs differ in is named: the hidden size.
-    assert legend == ["1×24", "1×16", "solid: training", "dashed: validation"]
-    assert traces[0]["y"] == pytest.approx(runs[0].history["loss"])
-    assert traces[0]["x"] == [1.0, 2.0]
+    loss, accuracy = curve_specs(app)
+    assert (loss["title"], accuracy["title"]) == ("Loss (lower is better)", "Accuracy (higher is better)")
+    # Only the setting the runs differ in is named: the hidden size; the dash tells training from validation.
+    assert loss["encoding"]["color"]["scale"]["domain"] == ["1×24", "1×16"]
+    assert loss["encoding"]["strokeDash"]["scale"]["domain"] == ["training (average over each epoch)",
+                                                                  "validation (end of each epoch)"]
+    newest_training = [row for row in loss["data"]["values"]
+                       if row["run"] == "1×24" and row["split"].startswith("training")]
+    assert [row["value"] for row in newest_training] == pytest.approx(runs[0].history["loss"])
+    assert [row["epoch"] for row in newest_training] == [1.0, 2.0]
+    assert len(accuracy["data"]["values"]) == 2 * 2 * 2, "two runs × training and validation × two epochs"
 
     app.multiselect(key=RUNS_WIDGET_KEY).set_value([runs[0].run_id]).run()
-    figure = figure_of(app.main.get("plotly_chart")[0])
-    names = [trace["name"] for trace in figure["data"]]
-    assert names[:2] == ["training (average over each epoch)", "validation (end of each epoch)"]
-    colours = {trace["line"]["color"] for trace in figure["data"]}
-    assert colours == {"#1f77b4", "#ff7f0e"}, "training and validation differ in colour"
-    assert figure["layout"]["xaxis"]["range"] == pytest.approx([0, 2.04]), "the axis spans the epochs trained"
+    loss, _ = curve_specs(app)
+    colour = loss["encoding"]["color"]
+    assert colour["field"] == "split" and colour["scale"]["range"] == ["#1f77b4", "#ff7f0e"], \
+        "training and validation differ in colour"
+    assert loss["encoding"]["x"]["scale"]["domain"] == [0, 2], "the axis spans the epochs trained"
 
 
 def test_runs_table_lists_every_run(monkeypatch, two_run_store):
@@ -236,7 +252,7 @@ def test_delete_removes_the_run_from_the_store(monkeypatch, tmp_path, two_run_st
     app = run_page()
     app.text_input(key=manage_view.TEACHER_TOKEN_KEY).input("teacher-token").run()
     assert app.multiselect(key=RUNS_WIDGET_KEY).value == [doomed.run_id, kept.run_id]
-    app.selectbox(key="results_manage_run").set_value(doomed.run_id).run()
+    app.selectbox(key="results_manage_run_en").set_value(doomed.run_id).run()
     assert app.button(key="results_delete").disabled
     app.checkbox(key="results_confirm_delete").check().run()
     app.button(key="results_delete").click().run()
@@ -253,7 +269,7 @@ def test_inspecting_a_compared_run_makes_it_the_active_run(monkeypatch, two_run_
     newest, oldest = RunStore(two_run_store).list()
     app = run_page()
     app.multiselect(key=RUNS_WIDGET_KEY).set_value([newest.run_id, oldest.run_id]).run()
-    app.selectbox(key="results_detail_run").set_value(oldest.run_id).run()
+    app.selectbox(key="results_detail_run_en").set_value(oldest.run_id).run()
     assert {metric.label: metric.value for metric in app.main.metric}["Test accuracy"] == f"{oldest.test_accuracy:.2%}"
     # The callback runs before the sidebar is drawn, so the sidebar already shows the new choice.
     assert app.sidebar.metric[0].value == f"{oldest.test_accuracy:.2%}"
@@ -382,7 +398,7 @@ def test_a_stopped_run_is_never_the_default_over_a_finished_one(monkeypatch, mix
     app = run_page()
     assert app.multiselect(key=RUNS_WIDGET_KEY).value == [newest_finished.run_id, oldest.run_id]
     assert app.sidebar.metric[0].value == f"{newest_finished.test_accuracy:.2%}"
-    titles = app.selectbox(key="results_manage_run").options
+    titles = app.selectbox(key="results_manage_run_en").options
     assert any("stopped after 1 of 3 ep" in title for title in titles), titles
 
 
