@@ -14,6 +14,8 @@ TRAIN_COLOUR = "#1f77b4"
 VALIDATION_COLOUR = "#ff7f0e"
 # Plotly's hover toolbar sits over the chart titles; dragging still zooms and a double click resets.
 PLOTLY_CONFIG = {"displayModeBar": False}
+# Pixels of a Vega-Lite curves chart, legend included; the plot itself gets about two thirds.
+CURVES_HEIGHT = 420
 
 
 def curves_figure(history, step_history=None, epochs=None):
@@ -88,7 +90,7 @@ def comparison_curves_specs(histories):
         legend = {"orient": "bottom", "direction": "vertical", "labelLimit": 400, "symbolType": "stroke",
                   "symbolStrokeWidth": 2.5}
         specs.append({
-            "title": title, "height": 260,
+            "title": title,
             "data": {"values": [row for row in rows if row["metric"] == metric]},
             "mark": {"type": "line", "point": {"size": 50}, "strokeWidth": 2.5},
             "encoding": {
@@ -97,7 +99,7 @@ def comparison_curves_specs(histories):
                 "y": {"field": "value", "type": "quantitative", "title": None, "scale": {"zero": False},
                       "axis": {"format": ".0%"} if metric == "accuracy" else {}},
                 "color": colour | {"type": "nominal", "title": None, "legend": legend},
-                "strokeDash": dash | {"type": "nominal", "title": None, "legend": legend},
+                "strokeDash": dash | {"type": "nominal", "title": None, "legend": legend | {"symbolStrokeColor": "#555"}},
                 "tooltip": [{"field": "run", "title": glossary.tr("run", "运行")},
                             {"field": "split", "title": glossary.tr("images", "图像")},
                             {"field": "epoch", "title": _epoch_word(), "format": ".2f"},

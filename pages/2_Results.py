@@ -27,10 +27,10 @@ if not selected:
 else:
     specs = curve_charts.comparison_curves_specs(results_view.curve_histories(selected, short=True))
     for column, spec in zip(st.columns(2), specs):
-        column.vega_lite_chart(spec, width="stretch")
-    st.caption(tr("Training: the training images, averaged over each epoch. Validation: the held-out images, "
-                  "measured at the end of each epoch. Hover for the values.",
-                  "训练集：每轮内对训练图像取平均。验证集：每轮结束时在留出的图像上测得。鼠标悬停可看数值。"))
+        column.vega_lite_chart(spec, width="stretch", height=curve_charts.CURVES_HEIGHT)
+    st.caption(tr("Solid lines: the training images, averaged over each epoch. Dashed lines: the held-out validation "
+                  "images, measured at the end of each epoch. Hover for the values.",
+                  "实线：训练图像，每轮内取平均。虚线：留出的验证图像，每轮结束时测得。鼠标悬停可看数值。"))
     run = results_view.detail_run(selected)
     results_view.show_test_summary(run)
     class_tab, mistakes_tab, weights_tab = inside_view.detail_tabs()
