@@ -99,7 +99,9 @@ def comparison_curves_specs(histories):
                 "y": {"field": "value", "type": "quantitative", "title": None, "scale": {"zero": False},
                       "axis": {"format": ".0%"} if metric == "accuracy" else {}},
                 "color": colour | {"type": "nominal", "title": None, "legend": legend},
-                "strokeDash": dash | {"type": "nominal", "title": None, "legend": legend | {"symbolStrokeColor": "#555"}},
+                # The page's caption says which lines are solid and dashed: a second legend beside the
+                # first was cut off on a phone, and Vega-Lite draws no dash sample in it.
+                "strokeDash": dash | {"type": "nominal", "title": None, "legend": None},
                 "tooltip": [{"field": "run", "title": glossary.tr("run", "运行")},
                             {"field": "split", "title": glossary.tr("images", "图像")},
                             {"field": "epoch", "title": _epoch_word(), "format": ".2f"},
