@@ -34,7 +34,10 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHROMIUM_PATH = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 IDLE_SELECTOR = "[data-test-script-state='notRunning']"
-CHART_SELECTOR = "[data-testid='stMain'] .js-plotly-plot .main-svg"
+# The first drawn chart of either kind: Results draws its curves with Vega-Lite, its other charts with Plotly.
+CHART_SELECTOR = ("[data-testid='stMain'] .js-plotly-plot .main-svg, "
+                  "[data-testid='stMain'] [data-testid='stVegaLiteChart'] canvas, "
+                  "[data-testid='stMain'] [data-testid='stVegaLiteChart'] svg.marks")
 TIMEOUT_MS = 300_000
 VIEWPORT = {"width": 1400, "height": 1000}
 BARE_APP = 'import streamlit as st\n\nst.title("Bare app")\nst.write("One page, no imports.")\n'

@@ -1,6 +1,7 @@
 """Plotly figures for confusion matrices, per-class accuracy, probabilities and 28×28 images."""
 
 import numpy as np
+import plotly.express as px
 import plotly.graph_objects as go
 
 from dashboard import glossary
@@ -102,9 +103,6 @@ def saliency_figure(pixel_map, title=""):
     return figure
 
 
-# Red for weights that excite a unit, blue for those that inhibit it; both fade to white at zero.
-_POSITIVE_RGB = np.array([178, 24, 43])
-_NEGATIVE_RGB = np.array([33, 102, 172])
 _SELECTED_CELL_COLOUR = "#ff7f0e"
 
 
@@ -139,19 +137,45 @@ def selectable_confusion_figure(confusion, class_names):
     return figure
 
 
-def diverging_image(weights, zoom=1):
-    """Returns signed weights as a uint8 RGB image: red positive, white zero, blue negative.
-
-    The colours reach full strength at the largest absolute weight in `weights`, so an image
-    shows the sign and relative size of its weights whatever the scale of the layer.
+def weights_mosaic(weights, columns=8):
+    """Returns every unit's weights side by side in one 2-D array, each scaled to its own strongest weight.
 
     Args:
-        weights: a 2-D float array, such as one unit's 28×28 first-layer weights.
-        zoom: each weight becomes a block this many pixels wide, so the browser never blurs it.
+        weights: (units, rows, cols) first-layer weights, one 28×28 image per unit.
+        columns: units per row of the mosaic.
+
+    Returns:
+        (mosaic, units): the mosaic, with values in [-1, 1] and a one-pixel NaN gap around each
+        unit (drawn blank), and the unit number (from 1) of every mosaic pixel, 0 in the gaps.
     """
     weights = np.asarray(weights, dtype=float)
-    limit = float(np.abs(weights).max()) or 1.0
-    strength = (np.abs(weights) / limit)[..., np.newaxis]
-    full_colour = np.where(weights[..., np.newaxis] >= 0, _POSITIVE_RGB, _NEGATIVE_RGB)
-    image = np.rint(255 + (full_colour - 255) * strength).astype(np.uint8)
-    return image.repeat(zoom, axis=0).repeat(zoom, axis=1)
+    count, rows, cols = weights.shape
+    limits = np.abs(weights).reshape(count, -1).max(axis=1)
+    scaled = weights / np.where(limits > 0, limits, 1.0)[:, np.newaxis, np.newaxis]
+    grid_rows = -(-count // columns)
+    mosaic = np.full((grid_rows * (rows + 1) + 1, columns * (cols + 1) + 1), np.nan)
+    units = np.zeros(mosaic.shape, dtype=int)
+    for index in range(count):
+        top, left = 1 + (index // columns) * (rows + 1), 1 + (index % columns) * (cols + 1)
+        mosaic[top:top + rows, left:left + cols] = scaled[index]
+        units[top:top + rows, left:left + cols] = index + 1
+    return mosaic, units
+
+
+def weights_figure(weights, columns=8):
+    """All first-layer units in one heatmap: red excites a unit, blue inhibits it, white is zero.
+
+    One figure instead of one image per unit, so the browser draws a single chart; Plotly's own
+    diverging colour scale centred on zero does the colouring, and the hover names the unit.
+    """
+    mosaic, units = weights_mosaic(weights, columns)
+    figure = px.imshow(mosaic, color_continuous_scale="RdBu_r", color_continuous_midpoint=0, zmin=-1, zmax=1,
+                       aspect="equal")
+    figure.update_traces(customdata=units, hovertemplate=glossary.tr(
+        "unit %{customdata}: %{z:+.2f} of its strongest weight<extra></extra>",
+        "单元 %{customdata}：为其最强权重的 %{z:+.2f} 倍<extra></extra>"))
+    figure.update_layout(coloraxis_showscale=False, margin={"t": 5, "b": 5, "l": 5, "r": 5},
+                         height=int(mosaic.shape[0] * 560 / mosaic.shape[1]) + 10, plot_bgcolor="#bbbbbb")
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+    return figure

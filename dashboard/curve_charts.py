@@ -14,6 +14,8 @@ TRAIN_COLOUR = "#1f77b4"
 VALIDATION_COLOUR = "#ff7f0e"
 # Plotly's hover toolbar sits over the chart titles; dragging still zooms and a double click resets.
 PLOTLY_CONFIG = {"displayModeBar": False}
+# Pixels of a Vega-Lite curves chart, legend included; the plot itself gets about two thirds.
+CURVES_HEIGHT = 420
 
 
 def curves_figure(history, step_history=None, epochs=None):
@@ -54,39 +56,59 @@ def curves_figure(history, step_history=None, epochs=None):
     return _finish_curves(figure, min(epochs, max(5, math.ceil(done) + 1)) if epochs else done)
 
 
-def comparison_curves_figure(histories):
-    """Curves of several runs: one colour per run, training solid and validation dashed.
+def comparison_curves_specs(histories):
+    """Vega-Lite specs of the runs' loss and accuracy, one chart each, for st.vega_lite_chart.
 
-    The legend has one entry per run plus a key for the two line styles, rather than one entry
-    per line, so it stays short with many runs.
+    Vega-Lite, which every Streamlit page loads anyway, draws these at once, where the first
+    Plotly chart of a new tab costs the browser seconds of script. One run: training in blue,
+    validation in orange. Several runs: one colour per run, training solid, validation dashed.
 
     Args:
         histories: a dict mapping a short legend label to a run's per-epoch history dict.
+
+    Returns:
+        (loss_spec, accuracy_spec).
     """
+    training = glossary.tr("training (average over each epoch)", "训练集（每轮的平均）")
+    validation = glossary.tr("validation (end of each epoch)", "验证集（每轮结束时）")
+    rows = [{"run": label, "split": name, "metric": metric, "epoch": epoch, "value": value}
+            for label, history in histories.items()
+            for prefix, name in (("", training), ("val_", validation))
+            for metric in ("loss", "accuracy")
+            for epoch, value in zip(epoch_ends(history), history.get(prefix + metric, []))]
+    longest = max(math.ceil(max(epoch_ends(history), default=1)) for history in histories.values())
+    splits = {"domain": [training, validation]}
     if len(histories) == 1:
-        (history,) = histories.values()
-        return curves_figure(history)
-    figure = _two_panels()
-    for index, (label, history) in enumerate(histories.items()):
-        colour = _COLOURS[index % len(_COLOURS)]
-        ends = epoch_ends(history)
-        for column, metric in ((1, "loss"), (2, "accuracy")):
-            for prefix, dash in (("", "solid"), ("val_", "dash")):
-                figure.add_trace(
-                    go.Scatter(x=ends, y=history[prefix + metric], mode="lines+markers", name=label,
-                               legendgroup=label, showlegend=column == 1 and prefix == "",
-                               line={"color": colour, "dash": dash}, marker={"size": 6},
-                               hovertemplate=f"%{{y:.4f}} · {_epoch_word()} %{{x:.2f}}<extra>{label}</extra>"),
-                    row=1, col=1 if metric == "loss" else 2,
-                )
-    for name, dash in ((glossary.tr("solid: training", "实线：训练集"), "solid"),
-                       (glossary.tr("dashed: validation", "虚线：验证集"), "dash")):
-        figure.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=name, line={"color": "#777", "dash": dash},
-                                    hoverinfo="skip"), row=1, col=1)
-    longest = max((max(epoch_ends(history), default=1) for history in histories.values()), default=1)
-    figure = _finish_curves(figure, longest)
-    figure.update_layout(height=400 + 22 * (len(histories) // 3))
-    return figure
+        colour = {"field": "split", "scale": splits | {"range": [TRAIN_COLOUR, VALIDATION_COLOUR]}}
+    else:
+        colour = {"field": "run", "scale": {"domain": list(histories), "range": _COLOURS}}
+    dash = {"field": "split", "scale": splits | {"range": [[1, 0], [6, 4]]}}
+    specs = []
+    for metric, title, value_format in (("loss", glossary.tr("Loss (lower is better)", "损失（越低越好）"), ".4f"),
+                                        ("accuracy", glossary.tr("Accuracy (higher is better)", "准确率（越高越好）"), ".2%")):
+        # Both charts carry the legend, so each reads on its own when a phone stacks them.
+        legend = {"orient": "bottom", "direction": "vertical", "labelLimit": 400, "symbolType": "stroke",
+                  "symbolStrokeWidth": 2.5}
+        specs.append({
+            "title": title,
+            "data": {"values": [row for row in rows if row["metric"] == metric]},
+            "mark": {"type": "line", "point": {"size": 50}, "strokeWidth": 2.5},
+            "encoding": {
+                "x": {"field": "epoch", "type": "quantitative", "title": glossary.tr("epochs trained", "已训练的轮数"),
+                      "scale": {"domain": [0, longest]}, "axis": {"tickMinStep": 1}},
+                "y": {"field": "value", "type": "quantitative", "title": None, "scale": {"zero": False},
+                      "axis": {"format": ".0%"} if metric == "accuracy" else {}},
+                "color": colour | {"type": "nominal", "title": None, "legend": legend},
+                # The page's caption says which lines are solid and dashed: a second legend beside the
+                # first was cut off on a phone, and Vega-Lite draws no dash sample in it.
+                "strokeDash": dash | {"type": "nominal", "title": None, "legend": None},
+                "tooltip": [{"field": "run", "title": glossary.tr("run", "运行")},
+                            {"field": "split", "title": glossary.tr("images", "图像")},
+                            {"field": "epoch", "title": _epoch_word(), "format": ".2f"},
+                            {"field": "value", "title": title, "format": value_format}],
+            },
+        })
+    return specs
 
 
 def epoch_ends(history):

@@ -4,6 +4,7 @@ import io
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from dashboard import charts, glossary, widgets
 from dashboard.glossary import tr
@@ -130,11 +131,10 @@ def _square_thumbnail(image):
     """
     rows, columns = image.shape
     side = max(rows, columns)
-    square = np.zeros((side, side), np.float32)
     top, left = (side - rows) // 2, (side - columns) // 2
-    square[top:top + rows, left:left + columns] = image
-    picks = np.arange(STEP_SIDE) * side // STEP_SIDE
-    return np.clip(square[np.ix_(picks, picks)], 0, 1)
+    square = np.pad(np.asarray(image, np.float32), ((top, side - rows - top), (left, side - columns - left)))
+    thumbnail = Image.fromarray(square).resize((STEP_SIDE, STEP_SIDE), Image.NEAREST)
+    return np.clip(np.asarray(thumbnail), 0, 1)
 
 
 def load_model(run):

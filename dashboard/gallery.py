@@ -1,6 +1,8 @@
 """Image galleries shared by the Results page's views: enlarged digits, confidence captions, a grid."""
 
+import numpy as np
 import streamlit as st
+from PIL import Image
 
 GALLERY_COLUMNS = 8
 # Each pixel of a 28×28 image becomes a block this wide, so the browser never blurs the digit.
@@ -8,8 +10,9 @@ GALLERY_ZOOM = 4
 
 
 def enlarged(image):
-    """Returns a 2-D image with each pixel a GALLERY_ZOOM-wide block, so the browser never blurs it."""
-    return image.repeat(GALLERY_ZOOM, axis=0).repeat(GALLERY_ZOOM, axis=1)
+    """Returns a 2-D uint8 image with each pixel a GALLERY_ZOOM-wide block, so the browser never blurs it."""
+    rows, columns = image.shape
+    return np.asarray(Image.fromarray(image).resize((columns * GALLERY_ZOOM, rows * GALLERY_ZOOM), Image.NEAREST))
 
 
 def percent(confidence):

@@ -3,8 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from dashboard import charts, gallery, glossary
+from dashboard import charts, gallery, glossary, state
 from dashboard.glossary import tr
+from mnist_core.data import DatasetUnavailableError
 from mnist_core.evaluate import cell_indices
 from mnist_core.insight import first_layer_weights
 from mnist_core.run_record import CorruptRunError
@@ -12,6 +13,8 @@ from mnist_core.run_record import CorruptRunError
 CELL_IMAGES_SHOWN = 32  # Most images shown for one cell of the confusion matrix.
 CONFUSION_KEY = "results_confusion"
 CELL_HINT = "Click a cell of the confusion matrix to see its images."
+DETAIL_TAB_KEY = "results_detail_tab"
+_DETAIL_TAB_INDEX_KEY = "results_detail_tab_index"
 
 
 def cell_gallery(run, dataset, true_class, predicted_class, limit=CELL_IMAGES_SHOWN):
@@ -72,11 +75,41 @@ def show_class_charts(run, class_names):
     return selected_cell(event, class_names)
 
 
-def show_cell_images(run, dataset, cell):
+def detail_tabs():
+    """Returns the tabs (per class, mistakes, weights); only the open tab's content should be drawn.
+
+    The images are the heaviest part of the page for the browser, so they wait behind a tab
+    instead of holding back the charts above them.
+    """
+    labels = (tr("Per class and confusion matrix", "各类别与混淆矩阵"), tr("Surest mistakes", "最有把握的错误"),
+              tr("First-layer weights", "第一层权重"))
+    # The open tab is kept by position, so switching the language keeps the same tab open.
+    chosen = st.session_state.get(DETAIL_TAB_KEY)
+    if chosen is not None and chosen not in labels:
+        st.session_state[DETAIL_TAB_KEY] = labels[st.session_state.get(_DETAIL_TAB_INDEX_KEY, 0)]
+    tabs = st.tabs(labels, key=DETAIL_TAB_KEY, on_change="rerun")
+    st.session_state[_DETAIL_TAB_INDEX_KEY] = next((index for index, tab in enumerate(tabs) if tab.open), 0)
+    return tabs
+
+
+def test_dataset(run):
+    """Returns the run's test images, or None after saying they could not be loaded."""
+    try:
+        return state.get_dataset(run.config.dataset)
+    except DatasetUnavailableError as error:
+        st.error(tr(f"The image galleries need the test images, which could not be loaded. {error}",
+                    f"图像展示需要测试图像，但无法读取。{error}"))
+        return None
+
+
+def show_cell_images(run, cell):
     """Shows the test images of the clicked confusion-matrix cell, or how to pick one."""
     st.subheader(tr("Look inside the confusion matrix", "看看混淆矩阵里面"))
     if cell is None:
         st.info(tr(CELL_HINT, "点击混淆矩阵中的一个格子，查看其中的图像。"), icon=":material/touch_app:")
+        return
+    dataset = test_dataset(run)
+    if dataset is None:
         return
     summary, images, captions = cell_gallery(run, dataset, *cell)
     st.caption(summary + tr(" Click the cell again to clear it.", " 再次点击该格子即可取消。"))
@@ -84,7 +117,7 @@ def show_cell_images(run, dataset, cell):
 
 
 def show_first_layer_weights(run):
-    """Shows each first-layer unit's 784 weights as a 28×28 image, red positive and blue negative."""
+    """Shows each first-layer unit's 784 weights as a 28×28 tile of one mosaic, red positive and blue negative."""
     st.subheader(tr("First-layer weights", "第一层权重"))
     try:
         # The first model a server loads also imports TensorFlow, which takes seconds.
@@ -105,10 +138,8 @@ def show_first_layer_weights(run):
     else:
         shown = tr(f"all {units} units", f"全部 {units} 个单元")
     st.caption(tr(f"Each unit of the first hidden layer weighs every pixel of the image: red pixels excite it, "
-                  f"blue pixels inhibit it. Shown: {shown}, each image scaled to its own strongest weight.",
+                  f"blue pixels inhibit it. Shown: {shown}, numbered left to right and top to bottom, each image "
+                  "scaled to its own strongest weight. Hover a unit to see its number.",
                   f"第一隐藏层的每个单元都对图像的每个像素加权：红色像素激活它，蓝色像素抑制它。"
-                  f"显示：{shown}，每张图按它自己最强的权重缩放。"))
-    # A grey frame keeps units with faint weights from fading into the white page.
-    images = [np.pad(charts.diverging_image(unit_weights, zoom=gallery.GALLERY_ZOOM), ((1, 1), (1, 1), (0, 0)),
-                     constant_values=200) for unit_weights in weights]
-    gallery.show_gallery(images, [tr(f"unit {number}", f"单元 {number}") for number in range(1, len(images) + 1)])
+                  f"显示：{shown}，从左到右、从上到下编号，每张图按它自己最强的权重缩放。鼠标悬停可看单元编号。"))
+    st.plotly_chart(charts.weights_figure(weights), width="stretch", config={"displayModeBar": False})

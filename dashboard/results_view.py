@@ -88,8 +88,9 @@ def detail_run(selected):
     active = state.active_run()
     index = ids.index(active.run_id) if active is not None and active.run_id in ids else 0
     titles = {run.run_id: widgets.run_title(run) for run in selected}
+    key = widgets.language_key(DETAIL_KEY)
     chosen = st.selectbox(glossary.tr("Run to inspect", "要查看的运行"), ids, index=index, format_func=titles.get,
-                          key=DETAIL_KEY, on_change=lambda: state.set_active_run(st.session_state[DETAIL_KEY]))
+                          key=key, on_change=lambda: state.set_active_run(st.session_state[key]))
     return selected[ids.index(chosen)]
 
 

@@ -17,6 +17,15 @@ from mnist_core.presets import PRESETS, matching_preset, preset_by_name
 _JOB_KEY = "train_job_id"
 _TABLE_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")
 tr = glossary.tr
+SETTINGS_BOX_KEY = "train_settings_box"
+# On a phone the two columns stack; the training column (plan, Train button, progress and
+# results) then comes first, so the test accuracy is on screen without scrolling past every
+# control. Chromium has supported :has() since version 105.
+PHONE_LAYOUT_CSS = f"""<style>
+@media (max-width: 640px) {{
+  [data-testid="stColumn"]:has(.st-key-{SETTINGS_BOX_KEY}) {{ order: 2; }}
+}}
+</style>"""
 
 
 def preset_picker():
@@ -262,16 +271,31 @@ def history_view(history, step_history=None):
         st.caption(tr("The curves appear after the first epoch.", "第一轮结束后出现曲线。"))
         return
     st.plotly_chart(curves_figure(history, step_history), width="stretch", config=PLOTLY_CONFIG)
-    table = pd.DataFrame({key: history[key] for key in _TABLE_COLUMNS})
-    # A stop cuts the last epoch short; its row says how much of it was trained.
-    fractions = history.get("epoch_fraction") or [1.0] * len(table)
-    table.index = pd.Index(
-        [str(epoch) if fraction == 1.0 else tr(f"{epoch} (stopped at {fraction:.0%})", f"{epoch}（在 {fraction:.0%} 处停止）")
-         for epoch, fraction in enumerate(fractions, start=1)],
-        name=tr("epoch", "轮"),
-    )
     with st.expander(tr("Epoch by epoch, as Keras prints it", "逐轮数据（与 Keras 的输出相同）")):
-        st.dataframe(table.style.format({"seconds": "{:.2f} s"} | {key: "{:.4f}" for key in _TABLE_COLUMNS[:-1]}))
+        table, columns = epoch_table(history)
+        st.dataframe(table, column_config=columns, hide_index=True)
+
+
+def epoch_table(history):
+    """Returns (table, column settings) of the epochs, narrow enough for a phone (314 px in all)."""
+    # A stop cuts the last epoch short; its row says how much of it was trained.
+    fractions = history.get("epoch_fraction") or [1.0] * len(history["loss"])
+    epochs = [str(epoch) if fraction == 1.0 else tr(f"{epoch} ({fraction:.0%})", f"{epoch}（{fraction:.0%}）")
+              for epoch, fraction in enumerate(fractions, start=1)]
+    table = pd.DataFrame({"epoch": epochs} | {key: history[key] for key in _TABLE_COLUMNS})
+    titles = {"epoch": (tr("epoch", "轮"), tr("A partly trained last epoch shows the share trained.",
+                                             "未训练完的最后一轮显示已训练的比例。")),
+              "loss": ("loss", tr("Training loss, averaged over the epoch.", "训练损失，对整轮取平均。")),
+              "accuracy": ("acc", tr("Training accuracy, averaged over the epoch.", "训练准确率，对整轮取平均。")),
+              "val_loss": ("val loss", tr("Validation loss at the end of the epoch.", "每轮结束时的验证损失。")),
+              "val_accuracy": ("val acc", tr("Validation accuracy at the end of the epoch.", "每轮结束时的验证准确率。")),
+              "seconds": (tr("s", "秒"), tr("Seconds the epoch took.", "这一轮用的秒数。"))}
+    columns = {key: st.column_config.NumberColumn(titles[key][0], help=titles[key][1], format="%.4f", width=56)
+               for key in _TABLE_COLUMNS}
+    columns["seconds"] = st.column_config.NumberColumn(titles["seconds"][0], help=titles["seconds"][1], format="%.2f",
+                                                       width=44)
+    columns["epoch"] = st.column_config.TextColumn(titles["epoch"][0], help=titles["epoch"][1], width=46)
+    return table, columns
 
 
 def run_summary(run, reused=False, step_history=None):

@@ -110,8 +110,32 @@ def run_picker(label, runs, key, multiple=False):
     default_id = active.run_id if active and active.run_id in labels else runs[0].run_id
     if multiple:
         default = default_compared(runs, active if active and active.run_id in labels else None)
-        chosen = st.multiselect(label, list(labels), default=default, format_func=labels.get, key=key)
+        chosen = _multiselect_per_language(label, labels, default, key)
         return [run for run in runs if run.run_id in chosen]
     chosen = st.selectbox(label, list(labels), index=list(labels).index(default_id), format_func=labels.get, key=key)
     state.set_active_run(chosen)
     return next(run for run in runs if run.run_id == chosen)
+
+
+def language_key(key):
+    """Returns `key` for the chosen language, for a widget whose option labels are translated.
+
+    The browser keeps a select widget's shown labels for as long as its key stays the same, so
+    after a language switch it would still name the chosen option in the old language.
+    """
+    return f"{key}_{glossary.language()}"
+
+
+def _multiselect_per_language(label, labels, default, key):
+    """A multiselect whose choice lives in st.session_state[key], one widget per language.
+
+    Each language has its own widget (see `language_key`), and the choice is copied between
+    them through `key`, which is also where a callback (such as deleting a run) changes it.
+    """
+    widget_key = language_key(key)
+    kept = [run_id for run_id in st.session_state.get(key, default) if run_id in labels]
+    st.session_state[key] = kept
+    if st.session_state.get(widget_key) != kept:
+        st.session_state[widget_key] = kept
+    return st.multiselect(label, list(labels), format_func=labels.get, key=widget_key,
+                          on_change=lambda: st.session_state.update({key: st.session_state[widget_key]}))

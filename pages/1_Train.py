@@ -13,8 +13,9 @@ st.caption(tr("Flatten the 28×28 image into 784 numbers → hidden Dense layers
 
 # Settings on the left, and on the right what pressing Train brings: progress, curves, results.
 # The controls are not in a form, so the size, the estimate and the code follow them at once.
+st.html(train_view.PHONE_LAYOUT_CSS)
 settings_column, training_column = st.columns([2, 3], gap="large")
-with settings_column:
+with settings_column, st.container(key=train_view.SETTINGS_BOX_KEY):
     train_view.preset_picker()
     config = train_settings.controls()
     train_settings.link_note()

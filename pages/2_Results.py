@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import curve_charts, glossary, inside_view, manage_view, navigation, results_view, state, widgets
-from mnist_core.data import CLASS_NAMES, DatasetUnavailableError
+from mnist_core.data import CLASS_NAMES
 from mnist_core.run_record import MODEL_FILE, RUN_FILE, CorruptRunError
 from mnist_core.run_store import RunNotFoundError
 
@@ -22,23 +22,27 @@ if not selected:
     st.info(tr("Pick at least one run above to see its training curves and test results.",
                "在上面至少选一个运行，查看它的训练曲线和测试结果。"))
 else:
-    figure = curve_charts.comparison_curves_figure(results_view.curve_histories(selected, short=True))
-    st.plotly_chart(figure, width="stretch", config=curve_charts.PLOTLY_CONFIG)
-    st.caption(tr("Training: the training images, averaged over each epoch. Validation: the held-out images, "
-                  "measured at the end of each epoch. Hover for the values.",
-                  "训练集：每轮内对训练图像取平均。验证集：每轮结束时在留出的图像上测得。鼠标悬停可看数值。"))
+    specs = curve_charts.comparison_curves_specs(results_view.curve_histories(selected, short=True))
+    for column, spec in zip(st.columns(2), specs):
+        column.vega_lite_chart(spec, width="stretch", height=curve_charts.CURVES_HEIGHT)
+    st.caption(tr("Solid lines: the training images, averaged over each epoch. Dashed lines: the held-out validation "
+                  "images, measured at the end of each epoch. Hover for the values.",
+                  "实线：训练图像，每轮内取平均。虚线：留出的验证图像，每轮结束时测得。鼠标悬停可看数值。"))
     run = results_view.detail_run(selected)
     results_view.show_test_summary(run)
-    cell = inside_view.show_class_charts(run, CLASS_NAMES[run.config.dataset])
-    try:
-        dataset = state.get_dataset(run.config.dataset)
-    except DatasetUnavailableError as error:
-        st.error(tr(f"The image galleries need the test images, which could not be loaded. {error}",
-                    f"图像展示需要测试图像，但无法读取。{error}"))
-    else:
-        inside_view.show_cell_images(run, dataset, cell)
-        results_view.show_mistakes(run, dataset)
-    inside_view.show_first_layer_weights(run)
+    class_tab, mistakes_tab, weights_tab = inside_view.detail_tabs()
+    if class_tab.open:
+        with class_tab:
+            cell = inside_view.show_class_charts(run, CLASS_NAMES[run.config.dataset])
+            inside_view.show_cell_images(run, cell)
+    if mistakes_tab.open:
+        with mistakes_tab:
+            dataset = inside_view.test_dataset(run)
+            if dataset is not None:
+                results_view.show_mistakes(run, dataset)
+    if weights_tab.open:
+        with weights_tab:
+            inside_view.show_first_layer_weights(run)
 
 st.subheader(tr("All runs", "全部运行"))
 st.caption(tr("Click a column header to sort.", "点击列标题可排序。"))
@@ -48,7 +52,7 @@ titles = {stored.run_id: widgets.run_title(stored) for stored in runs}
 active = state.active_run()
 chosen_id = st.selectbox(tr("Run to download or delete", "要下载或删除的运行"), list(titles), format_func=titles.get,
                          index=list(titles).index(active.run_id) if active and active.run_id in titles else 0,
-                         key="results_manage_run")
+                         key=widgets.language_key("results_manage_run"))
 download_column, delete_column = st.columns(2)
 with download_column:
     try:

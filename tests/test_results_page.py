@@ -1,5 +1,6 @@
 """Tests for pages/2_Results.py, run headless with Streamlit's AppTest on tiny real-MNIST runs."""
 
+import base64
 import json
 import pathlib
 import re
@@ -7,6 +8,7 @@ import shutil
 from types import SimpleNamespace
 
 import numpy as np
+import pyarrow as pa
 import pytest
 import streamlit as st
 from streamlit.proto.PlotlyChart_pb2 import PlotlyChart as PlotlyChartProto
@@ -23,6 +25,8 @@ from mnist_core.run_store import RUNS_DIR_VARIABLE, RunStore
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 ENTRYPOINT = str(REPO_ROOT / "streamlit_app.py")
 # Real trainings on 10,000 examples: quick, and still far better than guessing.
+# The run picker has one widget per language (see widgets.run_picker); these tests read English.
+RUNS_WIDGET_KEY = results_view.RUNS_KEY + "_en"
 FIRST_CONFIG = TrainConfig(hidden_size=16, hidden_layers=1, epochs=2, train_examples=10_000)
 SECOND_CONFIG = TrainConfig(hidden_size=24, hidden_layers=1, epochs=2, train_examples=10_000)
 
@@ -101,14 +105,31 @@ def image_captions(app):
     return [caption for image in app.main.get("image") for caption in image.captions]
 
 
-def weight_captions(app):
-    """Returns the captions of the first-layer weight images, which read "unit N"."""
-    return [caption for caption in image_captions(app) if caption.startswith("unit ")]
-
-
 def gallery_captions(app):
-    """Returns the captions of every test image shown, leaving out the weights."""
-    return [caption for caption in image_captions(app) if not caption.startswith("unit ")]
+    """Returns the captions of every test image shown."""
+    return image_captions(app)
+
+
+def open_tab(app, label):
+    """Opens one of the detail tabs under the test results, as a click on it does, and reruns the page."""
+    app.session_state[inside_view.DETAIL_TAB_KEY] = label
+    app.run()
+    assert not app.exception, [error.message for error in app.exception]
+    return app
+
+
+def plotly_array(value):
+    """Returns a figure JSON's array as NumPy; Plotly sends NumPy data as base64 typed arrays."""
+    if isinstance(value, dict) and "bdata" in value:
+        data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return data.reshape([int(size) for size in str(value.get("shape", len(data))).split(",")])
+    return np.array(value)
+
+
+def weights_heatmap(app):
+    """Returns the first-layer weights' heatmap trace: the one whose hover names units."""
+    traces = [figure_of(chart)["data"][0] for chart in app.main.get("plotly_chart")]
+    return next(trace for trace in traces if "unit %{customdata}" in trace.get("hovertemplate", ""))
 
 
 def test_no_runs_points_to_train(monkeypatch, tmp_path):
@@ -132,27 +153,42 @@ def test_metric_shows_newest_run_test_accuracy(monkeypatch, two_run_store):
     assert not app.main.warning
 
 
+def curve_specs(app):
+    """Returns the Vega-Lite specs of the loss and accuracy charts, in that order, each with its data rows.
+
+    Streamlit moves a spec's data out into Arrow bytes; they are put back under "data" here.
+    """
+    specs = []
+    for chart in app.main.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        spec["data"] = {"values": pa.ipc.open_stream(chart.proto.data.data).read_pandas().to_dict("records")}
+        specs.append(spec)
+    return specs
+
+
 def test_curves_overlay_the_latest_runs_with_short_legends(monkeypatch, two_run_store):
     use_store(monkeypatch, two_run_store)
     runs = RunStore(two_run_store).list()
     app = run_page()
-    assert app.multiselect(key="results_runs").value == [run.run_id for run in runs], "the latest runs are preselected"
-    traces = figure_of(app.main.get("plotly_chart")[0])["data"]
-    # Two runs × (loss, accuracy) × (train, validation), and a key to the two line styles.
-    assert len(traces) == 10
-    legend = [trace["name"] for trace in traces if trace.get("showlegend", True)]
-    # Only the setting the runs differ in is named: the hidden size.
-    assert legend == ["1×24", "1×16", "solid: training", "dashed: validation"]
-    assert traces[0]["y"] == pytest.approx(runs[0].history["loss"])
-    assert traces[0]["x"] == [1.0, 2.0]
+    assert app.multiselect(key=RUNS_WIDGET_KEY).value == [run.run_id for run in runs], "the latest runs are preselected"
+    loss, accuracy = curve_specs(app)
+    assert (loss["title"], accuracy["title"]) == ("Loss (lower is better)", "Accuracy (higher is better)")
+    # Only the setting the runs differ in is named: the hidden size; the dash tells training from validation.
+    assert loss["encoding"]["color"]["scale"]["domain"] == ["1×24", "1×16"]
+    assert loss["encoding"]["strokeDash"]["scale"]["domain"] == ["training (average over each epoch)",
+                                                                  "validation (end of each epoch)"]
+    newest_training = [row for row in loss["data"]["values"]
+                       if row["run"] == "1×24" and row["split"].startswith("training")]
+    assert [row["value"] for row in newest_training] == pytest.approx(runs[0].history["loss"])
+    assert [row["epoch"] for row in newest_training] == [1.0, 2.0]
+    assert len(accuracy["data"]["values"]) == 2 * 2 * 2, "two runs × training and validation × two epochs"
 
-    app.multiselect(key="results_runs").set_value([runs[0].run_id]).run()
-    figure = figure_of(app.main.get("plotly_chart")[0])
-    names = [trace["name"] for trace in figure["data"]]
-    assert names[:2] == ["training (average over each epoch)", "validation (end of each epoch)"]
-    colours = {trace["line"]["color"] for trace in figure["data"]}
-    assert colours == {"#1f77b4", "#ff7f0e"}, "training and validation differ in colour"
-    assert figure["layout"]["xaxis"]["range"] == pytest.approx([0, 2.04]), "the axis spans the epochs trained"
+    app.multiselect(key=RUNS_WIDGET_KEY).set_value([runs[0].run_id]).run()
+    loss, _ = curve_specs(app)
+    colour = loss["encoding"]["color"]
+    assert colour["field"] == "split" and colour["scale"]["range"] == ["#1f77b4", "#ff7f0e"], \
+        "training and validation differ in colour"
+    assert loss["encoding"]["x"]["scale"]["domain"] == [0, 2], "the axis spans the epochs trained"
 
 
 def test_runs_table_lists_every_run(monkeypatch, two_run_store):
@@ -180,7 +216,8 @@ def test_gallery_captions_name_true_and_predicted_class(monkeypatch, two_run_sto
     use_store(monkeypatch, two_run_store)
     newest = RunStore(two_run_store).list()[0]
     app = run_page()
-    captions = gallery_captions(app)
+    assert not gallery_captions(app), "the images wait behind their tab, so the charts come first"
+    captions = gallery_captions(open_tab(app, "Surest mistakes"))
     assert len(captions) == 24
     assert all(re.fullmatch(r"true \d → predicted \d \((\d\d?|>99)%\)", caption) for caption in captions)
     expected_count = f"out of {len(newest.misclassified):,} misclassified"
@@ -190,10 +227,9 @@ def test_gallery_captions_name_true_and_predicted_class(monkeypatch, two_run_sto
 def test_missing_dataset_is_an_error_and_the_page_goes_on(monkeypatch, tmp_path, two_run_store):
     use_store(monkeypatch, two_run_store)
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "no_data"))
-    app = run_page()
+    app = open_tab(run_page(), "Surest mistakes")
     assert "The image galleries need the test images" in app.main.error[0].value
     assert "TFDS_DATA_DIR" in app.main.error[0].value
-    # The weights come from the model, not the dataset, so they are the only images left.
     assert not gallery_captions(app)
     assert len(app.main.dataframe[0].value) == 2
 
@@ -216,8 +252,8 @@ def test_delete_removes_the_run_from_the_store(monkeypatch, tmp_path, two_run_st
     monkeypatch.setenv(state.ADMIN_TOKEN_VARIABLE, "teacher-token")
     app = run_page()
     app.text_input(key=manage_view.TEACHER_TOKEN_KEY).input("teacher-token").run()
-    assert app.multiselect(key="results_runs").value == [doomed.run_id, kept.run_id]
-    app.selectbox(key="results_manage_run").set_value(doomed.run_id).run()
+    assert app.multiselect(key=RUNS_WIDGET_KEY).value == [doomed.run_id, kept.run_id]
+    app.selectbox(key="results_manage_run_en").set_value(doomed.run_id).run()
     assert app.button(key="results_delete").disabled
     app.checkbox(key="results_confirm_delete").check().run()
     app.button(key="results_delete").click().run()
@@ -225,7 +261,7 @@ def test_delete_removes_the_run_from_the_store(monkeypatch, tmp_path, two_run_st
     assert [run.run_id for run in RunStore(root).list()] == [kept.run_id]
     assert len(app.main.dataframe[0].value) == 1
     assert app.checkbox(key="results_confirm_delete").value is False
-    assert app.multiselect(key="results_runs").value == [kept.run_id]
+    assert app.multiselect(key=RUNS_WIDGET_KEY).value == [kept.run_id]
     assert {metric.label: metric.value for metric in app.main.metric}["Test accuracy"] == f"{kept.test_accuracy:.2%}"
 
 
@@ -233,8 +269,8 @@ def test_inspecting_a_compared_run_makes_it_the_active_run(monkeypatch, two_run_
     use_store(monkeypatch, two_run_store)
     newest, oldest = RunStore(two_run_store).list()
     app = run_page()
-    app.multiselect(key="results_runs").set_value([newest.run_id, oldest.run_id]).run()
-    app.selectbox(key="results_detail_run").set_value(oldest.run_id).run()
+    app.multiselect(key=RUNS_WIDGET_KEY).set_value([newest.run_id, oldest.run_id]).run()
+    app.selectbox(key="results_detail_run_en").set_value(oldest.run_id).run()
     assert {metric.label: metric.value for metric in app.main.metric}["Test accuracy"] == f"{oldest.test_accuracy:.2%}"
     # The callback runs before the sidebar is drawn, so the sidebar already shows the new choice.
     assert app.sidebar.metric[0].value == f"{oldest.test_accuracy:.2%}"
@@ -313,25 +349,37 @@ def test_clicking_a_diagonal_cell_shows_correct_images(monkeypatch, two_run_stor
     assert not set(int(caption[1:]) for caption in captions) & set(run.misclassified.tolist())
 
 
-def test_first_layer_weights_show_one_image_per_unit(monkeypatch, two_run_store):
+def test_first_layer_weights_show_one_tile_per_unit(monkeypatch, two_run_store):
     use_store(monkeypatch, two_run_store)
     newest, oldest = RunStore(two_run_store).list()
-    app = run_page()
-    assert len(weight_captions(app)) == newest.config.hidden_size == 24
-    app.multiselect(key="results_runs").set_value([oldest.run_id]).run()
+    app = open_tab(run_page(), "First-layer weights")
+    assert not app.main.get("image"), "one heatmap, not an image per unit"
+    units = plotly_array(weights_heatmap(app)["customdata"])
+    assert sorted(set(units.ravel()) - {0}) == list(range(1, 25)) and newest.config.hidden_size == 24
+    app.multiselect(key=RUNS_WIDGET_KEY).set_value([oldest.run_id]).run()
     assert oldest.config.hidden_size == 16
-    assert weight_captions(app) == [f"unit {number}" for number in range(1, 17)]
+    assert sorted(set(plotly_array(weights_heatmap(app)["customdata"]).ravel()) - {0}) == list(range(1, 17))
     assert any("red pixels excite it, blue pixels inhibit it" in caption.value for caption in app.main.caption)
 
 
-def test_diverging_image_is_red_for_positive_white_for_zero_blue_for_negative():
-    image = charts.diverging_image(np.array([[2.0, 0.0, -2.0, -1.0]]), zoom=2)
-    assert image.shape == (2, 8, 3) and image.dtype == np.uint8
-    assert image[0, 0].tolist() == [178, 24, 43]
-    assert image[0, 2].tolist() == [255, 255, 255]
-    assert image[0, 4].tolist() == [33, 102, 172]
-    # Half the strongest weight is halfway from white to full blue.
-    assert image[0, 6].tolist() == [144, 178, 214]
+def test_weights_mosaic_scales_each_unit_to_its_strongest_weight_with_gaps_between():
+    weights = np.zeros((3, 2, 2))
+    weights[0] = [[2.0, 0.0], [-1.0, 1.0]]
+    weights[1] = [[0.5, -0.25], [0.0, 0.0]]
+    mosaic, units = charts.weights_mosaic(weights, columns=2)
+    # Two units to a row, each 2×2 with a one-pixel gap around it: 2 rows of tiles, 7×7 pixels.
+    assert mosaic.shape == units.shape == (7, 7)
+    assert mosaic[1:3, 1:3].tolist() == [[1.0, 0.0], [-0.5, 0.5]]
+    assert mosaic[1:3, 4:6].tolist() == [[1.0, -0.5], [0.0, 0.0]]
+    assert mosaic[4:6, 1:3].tolist() == [[0.0, 0.0], [0.0, 0.0]], "an all-zero unit stays zero"
+    assert np.isnan(mosaic[0]).all() and np.isnan(mosaic[:, 3]).all() and np.isnan(mosaic[4:6, 4:6]).all()
+    assert units[1, 1] == 1 and units[2, 5] == 2 and units[5, 2] == 3 and units[0, 0] == 0 and units[5, 5] == 0
+
+
+def test_weights_figure_uses_a_diverging_scale_centred_on_zero():
+    figure = charts.weights_figure(np.ones((4, 28, 28)))
+    assert figure.layout.coloraxis.cmid == 0
+    assert figure.layout.coloraxis.colorscale[0][1] != figure.layout.coloraxis.colorscale[-1][1]
 
 
 @pytest.fixture(scope="module")
@@ -349,9 +397,9 @@ def test_a_stopped_run_is_never_the_default_over_a_finished_one(monkeypatch, mix
     stopped, newest_finished, oldest = RunStore(mixed_store).list()
     assert stopped.stopped and not newest_finished.stopped
     app = run_page()
-    assert app.multiselect(key="results_runs").value == [newest_finished.run_id, oldest.run_id]
+    assert app.multiselect(key=RUNS_WIDGET_KEY).value == [newest_finished.run_id, oldest.run_id]
     assert app.sidebar.metric[0].value == f"{newest_finished.test_accuracy:.2%}"
-    titles = app.selectbox(key="results_manage_run").options
+    titles = app.selectbox(key="results_manage_run_en").options
     assert any("stopped after 1 of 3 ep" in title for title in titles), titles
 
 

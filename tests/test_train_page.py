@@ -1,5 +1,6 @@
 """AppTest tests of the Home and Train pages: seed defaults, training, reuse and missing data."""
 
+import json
 import re
 
 import pytest
@@ -118,8 +119,11 @@ def test_the_table_says_which_epoch_a_stop_cut_short():
     app = AppTest.from_function(_stopped_history_page).run()
     assert not app.exception
     table = app.dataframe[0].value
-    assert list(table.index) == ["1", "2 (stopped at 40%)"]
+    assert list(table["epoch"]) == ["1", "2 (40%)"]
     assert list(table["val_accuracy"]) == [0.82, 0.84]
+    # Narrow enough for a 390 px phone inside an expander (about 322 px), so it never scrolls sideways.
+    widths = [column["width"] for column in json.loads(app.dataframe[0].proto.columns).values() if "width" in column]
+    assert len(widths) == 6 and sum(widths) <= 320
 
 
 def test_settings_update_the_size_estimate_and_code_without_training(fresh_store):
