@@ -7,6 +7,7 @@ group per layer); only the Flatten → Dense (→ Dropout) … → Dense(10, sof
 `mnist_core.model.build_mlp` builds are accepted.
 """
 
+import collections
 import dataclasses
 import io
 import json
@@ -18,8 +19,9 @@ import numpy as np
 from mnist_core.config import ACTIVATIONS, IMAGE_SHAPE, NUM_CLASSES
 
 PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2]
-# Images per matrix product, which bounds the memory a large batch of wide layers takes.
-BATCH_CHUNK = 2000
+# Images per matrix product: it bounds the memory wide layers take (5,000 × 2,048 float32 is 41 MB),
+# while fewer, larger products run faster on a busy machine than many small ones.
+BATCH_CHUNK = 5000
 # Added to the probability before its log, as the saliency map has always done, so a class the
 # network rules out entirely still has a finite log-probability.
 LOG_EPSILON = 1e-7
@@ -61,7 +63,9 @@ class Network:
             ValueError: If `images` has another shape or is not numeric.
         """
         flat = as_flat_images(images, "images", batched=True)
-        chunks = [self._forward(flat[start:start + BATCH_CHUNK])[-1] for start in range(0, len(flat), BATCH_CHUNK)]
+        # A deque of one keeps only the last layer's output (the probabilities) alive.
+        chunks = [collections.deque(self._layer_outputs(flat[start:start + BATCH_CHUNK]), maxlen=1)[0]
+                  for start in range(0, len(flat), BATCH_CHUNK)]
         return np.concatenate(chunks) if chunks else np.zeros((0, NUM_CLASSES), np.float32)
 
     def saliency(self, image28, digit):
@@ -77,7 +81,7 @@ class Network:
         if isinstance(digit, bool) or not isinstance(digit, (int, np.integer)) or not 0 <= digit < NUM_CLASSES:
             raise ValueError(f"digit must be a whole number from 0 to {NUM_CLASSES - 1}, got {digit!r}.")
         flat = as_flat_images(image28, "image28", batched=False)
-        outputs = self._forward(flat)
+        outputs = [flat, *self._layer_outputs(flat)]
         probabilities = outputs[-1][0]
         # d log(p_d + ε) / d logits = p_d / (p_d + ε) · (onehot_d − p), the softmax's Jacobian row.
         gradient = -probabilities * probabilities[digit]
@@ -93,14 +97,13 @@ class Network:
         units = min(self.kernels[0].shape[1], max_units)
         return self.kernels[0][:, :units].T.reshape(units, *IMAGE_SHAPE[:2])
 
-    def _forward(self, flat):
-        """Returns the input and every layer's output for (N, 784) float32 inputs, probabilities last."""
-        outputs = [flat]
+    def _layer_outputs(self, flat):
+        """Yields each layer's output for (N, 784) float32 inputs, the probabilities last."""
+        outputs = flat
         for layer, (kernel, bias) in enumerate(zip(self.kernels, self.biases)):
-            logits = outputs[-1] @ kernel + bias
-            last = layer == len(self.kernels) - 1
-            outputs.append(_softmax(logits) if last else _activate(self.activation, logits))
-        return outputs
+            logits = outputs @ kernel + bias
+            outputs = _softmax(logits) if layer == len(self.kernels) - 1 else _activate(self.activation, logits)
+            yield outputs
 
 
 def read_network(path):

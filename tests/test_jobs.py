@@ -85,7 +85,7 @@ def test_job_trains_in_a_worker_and_stores_its_run(make_manager):
     assert final.logs["val_accuracy"] == final.history["val_accuracy"][0]
     assert final.run.config == tiny(1) and not final.run.stopped and 0.5 < final.run.test_accuracy <= 1
     stored = manager.store.load(final.run.run_id)
-    assert stored.history == final.run.history and stored.load_model().count_params() == 8 * 785 + 90
+    assert stored.history == final.run.history and stored.load_model().parameter_count == 8 * 785 + 90
     assert final.elapsed > 0 and job.created_at <= job.started_at <= job.finished_at
     assert manager.active_jobs() == [] and manager.get(job.job_id) is job
     # Snapshots are frozen copies: changing one changes neither the job nor later snapshots.
