@@ -9,25 +9,12 @@ import re
 import uuid
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import script_runner
 
 from dashboard.glossary import tr
 from mnist_core.data import load_dataset, resolve_data_dir
 from mnist_core.runs import CorruptRunError, RunNotFoundError, RunStore, StoreNotWritableError
 
 
-def _keep_keras_state_between_reruns():
-    """Stops Streamlit from calling keras.backend.clear_session() after every script run.
-
-    Streamlit 1.67 does so whenever keras is imported, and the server still imports it to read
-    runs and predict (Results, Draw). Trainings no longer run here, but that reset is a full
-    garbage collection: 176 ms per run measured on this machine, after every fragment rerun of
-    every watching tab, which starved page rendering (Home took 86 s while 5 sessions trained).
-    """
-    script_runner._clean_problem_modules = lambda: None
-
-
-_keep_keras_state_between_reruns()
 # How many trainings may run at once on this server's own Ray instance; others wait in a visible queue.
 MAX_CONCURRENT_TRAININGS = int(os.environ.get("MNIST_MAX_TRAININGS", "2"))
 _ACTIVE_RUN_KEY = "active_run_id"
