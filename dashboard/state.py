@@ -43,6 +43,13 @@ def get_job_manager():
     return JobManager(get_store(), max_concurrent=None if address else MAX_CONCURRENT_TRAININGS, trainer=trainer)
 
 
+def trainings_at_once():
+    """Returns (how many trainings run at once, whether they run on a Ray cluster rather than this server)."""
+    from mnist_core.cluster import configured_address
+
+    return get_job_manager().capacity(), configured_address() is not None
+
+
 def session_owner():
     """Returns an id for this browser, so its jobs are told apart from others' and survive a reload.
 

@@ -64,6 +64,10 @@ class JobManager:
         self._sharable = {}  # Config key to the queued or running job that a plain resubmit joins.
         self._saves = 0  # Runs this manager has saved, so `submit` sees a save that raced its search.
         self._connected, self.backend_error = False, None
+        # Ray is started or joined here, on the caller's thread, before the manager's thread exists:
+        # ray.init forks helper processes, and a fork from a background thread while another thread
+        # computed with NumPy once hung a test process. It also warms the workers before any click.
+        self._connect()
         threading.Thread(target=self._work, daemon=True, name="job-manager").start()
 
     def submit(self, config, owner, retrain=False, keep_partial=False):
@@ -156,8 +160,7 @@ class JobManager:
         return self._remember(job)
 
     def _work(self):
-        """The manager's thread: connects, starts jobs, relays progress, stores results."""
-        self._connect()  # At once, so workers are warm before the first Train click.
+        """The manager's thread: starts jobs, relays progress, stores results (retrying a failed connection)."""
         while True:
             with self._changed:
                 self._changed.wait_for(lambda: self._queued or self._running)
@@ -188,8 +191,13 @@ class JobManager:
         self._connected, self.backend_error = True, None
         return True
 
+    def capacity(self):
+        """Returns how many trainings run at once: one per CPU of the Ray cluster, within `max_concurrent`."""
+        cpus = self.trainer.capacity() if self._connected else self.max_concurrent or 1
+        return min(cpus, self.max_concurrent or cpus)
+
     def _start_jobs(self):
-        capacity = min(self.trainer.capacity(), self.max_concurrent or float("inf"))
+        capacity = self.capacity()
         while True:
             with self._changed:
                 if len(self._running) >= capacity or not self._queued:

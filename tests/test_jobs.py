@@ -397,3 +397,14 @@ def test_finished_jobs_are_forgotten_beyond_the_limit():
 def test_max_concurrent_must_be_a_positive_whole_number(max_concurrent):
     with pytest.raises(ValueError, match="max_concurrent"):
         JobManager(types.SimpleNamespace(), max_concurrent=max_concurrent, trainer=FakeTrainer())
+
+
+def test_trainings_at_once_follow_the_cluster_within_the_servers_cap(tmp_path):
+    # A cluster (no cap) runs one training per CPU; the server's own Ray keeps its setting.
+    assert JobManager(RunStore(tmp_path), max_concurrent=None, trainer=FakeTrainer(capacity=5)).capacity() == 5
+    assert JobManager(RunStore(tmp_path), max_concurrent=2, trainer=FakeTrainer(capacity=5)).capacity() == 2
+    connected = []
+    trainer = FakeTrainer(capacity=3)
+    trainer.connect = lambda: connected.append(threading.current_thread().name)
+    JobManager(RunStore(tmp_path), max_concurrent=None, trainer=trainer)
+    assert connected == [threading.current_thread().name], "Ray is joined on the thread that makes the manager"
