@@ -64,10 +64,6 @@ class JobManager:
         self._sharable = {}  # Config key to the queued or running job that a plain resubmit joins.
         self._saves = 0  # Runs this manager has saved, so `submit` sees a save that raced its search.
         self._connected, self.backend_error = False, None
-        # Ray is started or joined here, on the caller's thread, before the manager's thread exists:
-        # ray.init forks helper processes, and a fork from a background thread while another thread
-        # computed with NumPy once hung a test process. It also warms the workers before any click.
-        self._connect()
         threading.Thread(target=self._work, daemon=True, name="job-manager").start()
 
     def submit(self, config, owner, retrain=False, keep_partial=False):
@@ -160,7 +156,13 @@ class JobManager:
         return self._remember(job)
 
     def _work(self):
-        """The manager's thread: starts jobs, relays progress, stores results (retrying a failed connection)."""
+        """The manager's thread: connects, starts jobs, relays progress, stores results."""
+        # Ray is started here, on this thread that lives as long as the server, never on a page's
+        # thread: ray.init starts the local GCS and raylet with PR_SET_PDEATHSIG, which Linux fires
+        # when the *thread* that started them ends. Started from a Streamlit script thread, they were
+        # killed as soon as that page run finished and the server died a minute later ("Failed to
+        # connect to GCS within 60 seconds"), checked with Ray 2.60 on this machine.
+        self._connect()  # At once, so workers are warm before the first Train click.
         while True:
             with self._changed:
                 self._changed.wait_for(lambda: self._queued or self._running)
