@@ -8,7 +8,8 @@ memory: one session presses Retrain (seed settings) 30 times in a row on one ser
     starting Ray and importing TensorFlow in the workers).
 responsiveness: Home opened in a fresh session 3 times on an idle server, then again while 5 other
     sessions each train the Best MLP preset; prints both medians and their ratio.
-Both print the load average, since the machine is shared.
+Both print the load average, since the machine is shared, and first run the seed notebook's
+pipeline once (bench/seed_pipeline.py) to print each figure as a ratio against it.
 """
 
 import os
@@ -20,6 +21,7 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dashboard_browser import Server, click_button, launch, open_page, wait_for_test_accuracy, worker_rss_mb  # noqa: E402
+from seed_pipeline import measure_seed, print_ratio  # noqa: E402
 
 TRAININGS = 30
 WARM_CLICKS = slice(1, 6)  # Trainings 2 to 6: the server and its workers are warm.
@@ -48,7 +50,7 @@ def _retrain_and_wait(page, seen):
         time.sleep(0.05)
 
 
-def memory(port):
+def memory(port, seed):
     with Server(port) as server, sync_playwright() as playwright:
         browser = launch(playwright)
         page = open_page(browser, f"{server.base_url}/Train")
@@ -72,6 +74,10 @@ def memory(port):
     warm = clicks[WARM_CLICKS]
     print(f"click to test accuracy: 1st {clicks[0]:.1f} s; warm (trainings 2–6) {[round(s, 1) for s in warm]}, "
           f"median {statistics.median(warm):.1f} s; all 30 median {statistics.median(clicks):.1f} s")
+    print_ratio("warm click to test accuracy, median", statistics.median(warm), seed["total_seconds"],
+                "run to test accuracy", "s")
+    print_ratio(f"server RSS growth over {TRAININGS} trainings", server_rss[-1] - server_rss[0], seed["peak_rss_mb"],
+                "peak RSS", "MB")
 
 
 def _home_seconds(browser, base_url):
@@ -83,7 +89,7 @@ def _home_seconds(browser, base_url):
     return seconds
 
 
-def responsiveness(port):
+def responsiveness(port, seed):
     with Server(port) as server, sync_playwright() as playwright:
         browser = launch(playwright)
         _home_seconds(browser, server.base_url)  # The first load of a server compiles its pages.
@@ -104,11 +110,14 @@ def responsiveness(port):
     print(f"Home while {TRAINING_SESSIONS} sessions train ({still_training} still training at the end): "
           f"{[round(s, 2) for s in busy]} s, median {statistics.median(busy):.2f} s")
     print(f"ratio busy / idle: {statistics.median(busy) / statistics.median(idle):.2f}")
+    print_ratio("Home while others train, median", statistics.median(busy), seed["total_seconds"],
+                "run to test accuracy", "s")
 
 
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "memory"
     port = int(sys.argv[2]) if len(sys.argv) > 2 else 8710
     print(f"load average before: {os.getloadavg()}")
-    {"memory": memory, "responsiveness": responsiveness}[which](port)
+    seed_figures = measure_seed()
+    {"memory": memory, "responsiveness": responsiveness}[which](port, seed_figures)
     print(f"load average after: {os.getloadavg()}")

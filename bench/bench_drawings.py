@@ -20,7 +20,7 @@ sys.path.insert(0, str(REPO_ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from mnist_core.config import TrainConfig  # noqa: E402
-from mnist_core.predict import predict_batch  # noqa: E402
+from mnist_core.network import network_from_keras  # noqa: E402
 from mnist_core.preprocess import preprocess_drawing  # noqa: E402
 from mnist_core.train import train_run  # noqa: E402
 from tests import drawing_variants  # noqa: E402
@@ -28,7 +28,7 @@ from tests import drawing_variants  # noqa: E402
 
 def accuracy(model, images28, labels):
     """Returns the share of (N, 28, 28) network inputs the model reads correctly."""
-    return float(np.mean(predict_batch(model, images28).argmax(axis=1) == labels))
+    return float(np.mean(network_from_keras(model).probabilities(images28).argmax(axis=1) == labels))
 
 
 def preprocessed(canvases, mnist_style):

@@ -23,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from mnist_core.likeness import fit_likeness, measure_likeness  # noqa: E402
 from mnist_core.preprocess import preprocess_drawing  # noqa: E402
+from seed_pipeline import measure_seed, print_ratio  # noqa: E402
 from tests import drawing_variants, unlike_drawings  # noqa: E402
 
 
@@ -39,11 +40,14 @@ def main():
     parser.add_argument("--digits", type=int, default=1000, help="test digits per variant kind")
     parser.add_argument("--others", type=int, default=200, help="drawings per non-digit kind")
     arguments = parser.parse_args()
+    seed = measure_seed()
     train_images, _ = drawing_variants.load_mnist_arrays("train")
     started = time.perf_counter()
     reference = fit_likeness(train_images)
     print(f"Fitted in {time.perf_counter() - started:.1f} s: distance limit {reference.distance_limit:.2f}, "
           f"ink at least {reference.min_ink_height} px tall")
+    print_ratio("fitting the likeness reference", time.perf_counter() - started, seed["total_seconds"],
+                "run to test accuracy", "s")
     images, _ = drawing_variants.load_mnist_arrays(f"test[:{arguments.digits}]")
     raw = measure_likeness(reference, images)
     print(f"\n{'input':<18}{'flagged':>9}  reasons")

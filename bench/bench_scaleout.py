@@ -84,6 +84,10 @@ def measure(num_nodes):
 
 
 def main():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from seed_pipeline import measure_seed, print_ratio
+
+    seed = measure_seed()
     one, two = measure(1), measure(2)
     for layout in (one, two):
         print(f"{layout['nodes']} node(s) × 1 CPU: {TRAININGS} trainings in {layout['seconds']:.1f} s, "
@@ -91,6 +95,8 @@ def main():
               f"addresses {layout['node_addresses']}, states {layout['states']}, accuracy {layout['test_accuracy']}, "
               f"train seconds {layout['train_seconds']}")
     print(f"wall time 2 nodes / 1 node: {two['seconds'] / one['seconds']:.2f}")
+    print_ratio(f"{TRAININGS} trainings on 2 nodes", two["seconds"], TRAININGS * seed["total_seconds"],
+                f"time for {TRAININGS} runs one after another", "s")
     print(f"load average: {os.getloadavg()}")
 
 

@@ -13,6 +13,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from mnist_core.config import TrainConfig  # noqa: E402
 from mnist_core.train import train_run  # noqa: E402
+from seed_pipeline import measure_seed, print_ratio  # noqa: E402
 
 CALLS = 20
 
@@ -23,6 +24,7 @@ def rss_mb():
 
 
 def main():
+    seed = measure_seed()
     for name, config in (("seed settings", TrainConfig()),
                          ("tiny, seeds vary", TrainConfig(hidden_size=16, hidden_layers=1, epochs=1))):
         sizes = []
@@ -33,6 +35,7 @@ def main():
         print(f"{name}: RSS after each call {[round(size) for size in sizes]} MB")
         print(f"{name}: after the 1st {sizes[0]:.0f} MB, after the {CALLS}th {sizes[-1]:.0f} MB "
               f"(+{sizes[-1] - sizes[0]:.0f} MB; target within 100 MB)", flush=True)
+        print_ratio(f"{name}: RSS growth over {CALLS} calls", sizes[-1] - sizes[0], seed["peak_rss_mb"], "peak RSS", "MB")
     print(f"load average: {os.getloadavg()}")
 
 

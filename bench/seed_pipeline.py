@@ -1,9 +1,15 @@
 """The seed notebook's pipeline, verbatim but for timers, for benchmarks to compare against.
 
-Run directly it prints one JSON line of timings: `python bench/seed_pipeline.py`.
+Run directly it prints one JSON line of timings: `python bench/seed_pipeline.py`. Benches call
+`measure_seed()` to run it in a fresh process during their own run, so the machine's load (shared
+by several people) weighs on both sides alike, and `print_ratio` to set a figure beside it.
 """
 
 import json
+import os
+import resource
+import subprocess
+import sys
 import time
 
 import tensorflow as tf
@@ -52,15 +58,47 @@ def run_seed(num_epochs=5):
     trained = time.perf_counter()
     test_loss, test_accuracy = model.evaluate(test_data, verbose=0)
     finished = time.perf_counter()
+    # How the seed's network answers about one image, as a notebook user would ask it.
+    one_image = validation_inputs[:1]
+    predict_seconds = []
+    for _ in range(6):
+        predict_started = time.perf_counter()
+        model.predict(one_image, verbose=0)
+        predict_seconds.append(time.perf_counter() - predict_started)
     return {
         "load_seconds": loaded - started,
         "epoch_seconds": epoch_seconds,
         "train_seconds": trained - loaded,
         "test_seconds": finished - trained,
         "total_seconds": finished - started,
+        "predict_one_seconds": sorted(predict_seconds[1:])[2],
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "test_accuracy": test_accuracy,
         "test_loss": test_loss,
     }
+
+
+def measure_seed():
+    """Runs the seed pipeline in a fresh Python process and returns its figures (the dict above).
+
+    total_seconds is what one seed run takes from start to test accuracy, predict_one_seconds the
+    median of its `model.predict` on one image, peak_rss_mb its process's peak memory.
+    """
+    repo_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    completed = subprocess.run([sys.executable, os.path.abspath(__file__)], capture_output=True, text=True,
+                               env=environment, cwd=repo_root, check=True)
+    figures = json.loads(completed.stdout.strip().splitlines()[-1])
+    print(f"seed pipeline in this run: {figures['total_seconds']:.1f} s to test accuracy "
+          f"{figures['test_accuracy']:.4f}; model.predict on one image {figures['predict_one_seconds'] * 1000:.1f} ms; "
+          f"peak RSS {figures['peak_rss_mb']:.0f} MB", flush=True)
+    return figures
+
+
+def print_ratio(name, value, seed_value, seed_name, unit):
+    """Prints a bench figure beside the seed pipeline's figure from the same run, with their ratio."""
+    print(f"{name}: {value:.3g} {unit} = {value / seed_value:.3g} × the seed pipeline's {seed_name} "
+          f"({seed_value:.3g} {unit}) in this run", flush=True)
 
 
 if __name__ == "__main__":

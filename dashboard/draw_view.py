@@ -6,11 +6,10 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from dashboard import charts, glossary, widgets
+from dashboard import charts, widgets
 from dashboard.glossary import tr
 from mnist_core.data import CLASS_NAMES
 from mnist_core.image_files import read_image
-from mnist_core.predict import predict_image28, saliency
 
 CANVAS_SIZE = 280  # Side of the drawing canvas in canvas pixels: ten canvas pixels per MNIST pixel.
 # A 20 px pen on a digit about 200 px tall becomes a 2 px stroke in MNIST's 20×20 box, the
@@ -138,18 +137,16 @@ def _square_thumbnail(image):
 
 
 def load_model(run):
-    """Returns (model, "") for a run, or (None, reason) when its model cannot be used.
+    """Returns (network, "") for a run, or (None, reason) when its model file cannot be used.
 
     The reason is a lower-case clause without a full stop, to follow "cannot be used:" or "Unavailable:".
     """
     try:
-        # The first model a server loads also imports TensorFlow, which takes seconds.
-        with st.spinner(glossary.tr("Loading the network…", "正在加载网络…")):
-            return run.load_model(), ""
+        return run.load_model(), ""
     except FileNotFoundError:
         return None, tr("the run was deleted from the store", "该运行已从存储中删除")
     except ValueError:
-        # Keras reports any unreadable model.keras as a ValueError.
+        # CorruptRunError, a ValueError, stands for every way a model.keras can be unreadable.
         return None, tr("its model.keras file cannot be read; delete the run on Results",
                         "无法读取它的 model.keras 文件；请在“结果”页删除该运行")
 
@@ -204,10 +201,10 @@ def unlike_note(likeness, digits=True):
     return f"{heading} {why} {answer}"
 
 
-def input_and_saliency(model, prediction, class_names):
+def input_and_saliency(network, prediction, class_names):
     """Shows the 28×28 input next to its gradient × input map for the digit the network read."""
     answer = class_names[prediction.digit]
-    pixel_map = saliency(model, prediction.image, prediction.digit)
+    pixel_map = network.saliency(prediction.image, prediction.digit)
     input_figure = charts.image_figure(prediction.image, tr("What the network sees (28×28)", "网络看到的图像（28×28）"))
     input_figure.update_traces(hovertemplate=tr("row %{y}, column %{x}: %{z:.2f}", "第 %{y} 行，第 %{x} 列：%{z:.2f}")
                                + "<extra></extra>")
@@ -236,13 +233,8 @@ def every_run_table(runs, image28, picked_run):
 
 def _reading_row(run, image28, picked, names):
     """Returns one table row: the run's settings, what it reads in the image, and its accuracy."""
-    model, problem = load_model(run)
-    probabilities = None
-    if model is not None:
-        try:
-            probabilities = predict_image28(model, image28)
-        except ValueError:
-            problem = tr("its model does not give one probability per class", "它的模型没有为每个类别给出一个概率")
+    network, problem = load_model(run)
+    probabilities = None if network is None else network.probabilities(image28[np.newaxis])[0]
     reads, confidence = "—", None
     if probabilities is not None:
         best = int(np.argmax(probabilities))

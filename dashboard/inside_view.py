@@ -3,14 +3,14 @@
 import numpy as np
 import streamlit as st
 
-from dashboard import charts, gallery, glossary, state
+from dashboard import charts, gallery, state
 from dashboard.glossary import tr
 from mnist_core.data import DatasetUnavailableError
 from mnist_core.evaluate import cell_indices
-from mnist_core.insight import first_layer_weights
 from mnist_core.run_record import CorruptRunError
 
 CELL_IMAGES_SHOWN = 32  # Most images shown for one cell of the confusion matrix.
+UNITS_SHOWN = 64  # Most first-layer units shown as weight images.
 CONFUSION_KEY = "results_confusion"
 CELL_HINT = "Click a cell of the confusion matrix to see its images."
 DETAIL_TAB_KEY = "results_detail_tab"
@@ -120,9 +120,7 @@ def show_first_layer_weights(run):
     """Shows each first-layer unit's 784 weights as a 28×28 tile of one mosaic, red positive and blue negative."""
     st.subheader(tr("First-layer weights", "第一层权重"))
     try:
-        # The first model a server loads also imports TensorFlow, which takes seconds.
-        with st.spinner(glossary.tr("Loading the network…", "正在加载网络…")):
-            weights = first_layer_weights(run.load_model())
+        weights = run.load_model().first_layer_weights(UNITS_SHOWN)
     except FileNotFoundError:
         st.error(tr(f"Run {run.run_id} was deleted from the store, so its weights are gone. Reload the page.",
                     f"运行 {run.run_id} 已从存储中删除，它的权重也没有了。请刷新页面。"))

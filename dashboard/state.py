@@ -9,7 +9,6 @@ import re
 import uuid
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import script_runner
 
 from dashboard.glossary import tr
 from mnist_core.data import load_dataset, resolve_data_dir
@@ -17,18 +16,6 @@ from mnist_core.run_record import CorruptRunError
 from mnist_core.run_store import RunNotFoundError, RunStore, StoreNotWritableError
 
 
-def _keep_keras_state_between_reruns():
-    """Stops Streamlit from calling keras.backend.clear_session() after every script run.
-
-    Streamlit 1.67 does so whenever keras is imported, and the server still imports it to read
-    runs and predict (Results, Draw). Trainings no longer run here, but that reset is a full
-    garbage collection: 176 ms per run measured on this machine, after every fragment rerun of
-    every watching tab, which starved page rendering (Home took 86 s while 5 sessions trained).
-    """
-    script_runner._clean_problem_modules = lambda: None
-
-
-_keep_keras_state_between_reruns()
 # How many trainings may run at once on this server's own Ray instance; others wait in a visible queue.
 MAX_CONCURRENT_TRAININGS = int(os.environ.get("MNIST_MAX_TRAININGS", "2"))
 _ACTIVE_RUN_KEY = "active_run_id"
@@ -55,6 +42,13 @@ def get_job_manager():
     trainer = RayTrainer(address, num_cpus=MAX_CONCURRENT_TRAININGS)
     # A cluster runs as many trainings at once as it has CPUs; the server's own Ray, its setting.
     return JobManager(get_store(), max_concurrent=None if address else MAX_CONCURRENT_TRAININGS, trainer=trainer)
+
+
+def trainings_at_once():
+    """Returns (how many trainings run at once, whether they run on a Ray cluster rather than this server)."""
+    from mnist_core.cluster import configured_address
+
+    return get_job_manager().capacity(), configured_address() is not None
 
 
 def session_owner():

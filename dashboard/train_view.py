@@ -234,11 +234,13 @@ def _live_progress(job_id):
 
 def _progress_line(snapshot):
     if snapshot.state == QUEUED:
+        at_once, on_cluster = state.trainings_at_once()
+        place, place_zh = ("the Ray cluster", "Ray 集群") if on_cluster else ("this server", "本服务器")
         st.info(tr(
             f"Waiting for a free trainer: position {snapshot.queue_position} in the queue "
-            f"({state.MAX_CONCURRENT_TRAININGS} trainings run at once on this server).",
+            f"({at_once} trainings run at once on {place}).",
             f"等待空闲的训练位：排在队列第 {snapshot.queue_position} 位"
-            f"（本服务器同时运行 {state.MAX_CONCURRENT_TRAININGS} 个训练）。"))
+            f"（{place_zh}同时运行 {at_once} 个训练）。"))
     elif snapshot.epoch == 0:
         st.progress(0.0, text=tr("Preparing: loading the dataset into memory and compiling the network…",
                                  "准备中：把数据集读入内存并编译网络…"))

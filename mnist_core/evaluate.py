@@ -1,4 +1,7 @@
-"""Measuring a trained network: batched inference, test metrics and where it goes wrong."""
+"""Measuring a trained network: test metrics from its probabilities, and where it goes wrong.
+
+The probabilities themselves come from `mnist_core.network.Network.probabilities`.
+"""
 
 import dataclasses
 
@@ -6,7 +9,6 @@ import numpy as np
 
 from mnist_core.config import NUM_CLASSES
 
-INFERENCE_BATCH_SIZE = 2000
 # Keras clips probabilities by this before taking the log, so the loss stays finite.
 _EPSILON = 1e-7
 
@@ -30,30 +32,6 @@ class Evaluation:
     per_class_accuracy: np.ndarray
     misclassified: np.ndarray
     misclassified_probabilities: np.ndarray
-
-
-def make_inference_function(model):
-    """Returns a compiled function mapping a uint8 image batch to class probabilities.
-
-    The batch size is fixed (short batches are padded) so the function compiles only once.
-    """
-    import tensorflow as tf  # Here, so the Results page's figures and cell lookups never wait for it.
-
-    @tf.function(jit_compile=True, reduce_retracing=True)
-    def infer(images):
-        return model(tf.cast(images, tf.float32) / 255.0, training=False)
-
-    def predict_probabilities(images):
-        outputs = []
-        for start in range(0, len(images), INFERENCE_BATCH_SIZE):
-            batch = images[start:start + INFERENCE_BATCH_SIZE]
-            padding = INFERENCE_BATCH_SIZE - len(batch)
-            if padding:
-                batch = np.concatenate([batch, np.zeros((padding,) + batch.shape[1:], batch.dtype)])
-            outputs.append(infer(batch).numpy()[:INFERENCE_BATCH_SIZE - padding])
-        return np.concatenate(outputs)
-
-    return predict_probabilities
 
 
 def loss_and_accuracy(probabilities, labels):
@@ -84,11 +62,6 @@ def evaluate_probabilities(probabilities, labels):
         misclassified=misclassified,
         misclassified_probabilities=probabilities[misclassified].astype(np.float32),
     )
-
-
-def evaluate_model(model, images, labels):
-    """Runs `model` over uint8 `images` and returns its `Evaluation` against `labels`."""
-    return evaluate_probabilities(make_inference_function(model)(images), labels)
 
 
 def cell_indices(labels, misclassified, misclassified_probabilities, true_class, predicted_class):

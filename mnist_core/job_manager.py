@@ -147,6 +147,11 @@ class JobManager:
 
     def _work(self):
         """The manager's thread: connects, starts jobs, relays progress, stores results."""
+        # Ray is started here, on this thread that lives as long as the server, never on a page's
+        # thread: ray.init starts the local GCS and raylet with PR_SET_PDEATHSIG, which Linux fires
+        # when the *thread* that started them ends. Started from a Streamlit script thread, they were
+        # killed as soon as that page run finished and the server died a minute later ("Failed to
+        # connect to GCS within 60 seconds"), checked with Ray 2.60 on this machine.
         self._connect()  # At once, so workers are warm before the first Train click.
         while True:
             with self._changed:
@@ -178,8 +183,13 @@ class JobManager:
         self._connected, self.backend_error = True, None
         return True
 
+    def capacity(self):
+        """Returns how many trainings run at once: one per CPU of the Ray cluster, within `max_concurrent`."""
+        cpus = self.trainer.capacity() if self._connected else self.max_concurrent or 1
+        return min(cpus, self.max_concurrent or cpus)
+
     def _start_jobs(self):
-        capacity = min(self.trainer.capacity(), self.max_concurrent or float("inf"))
+        capacity = self.capacity()
         while True:
             with self._changed:
                 if len(self._running) >= capacity or not self._queued:

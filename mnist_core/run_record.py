@@ -7,13 +7,13 @@ import json
 import os
 import platform
 import tempfile
-import zipfile
 
 import numpy as np
 
-# Keras and TensorFlow are imported inside the functions that load a model or record versions,
-# so listing and reading runs (every page's sidebar) never waits for TensorFlow to import.
-from mnist_core.config import HISTORY_KEYS, IMAGE_SHAPE, NUM_CLASSES, TrainConfig
+# Keras and TensorFlow are imported only inside the functions a training worker calls (saving a
+# model, recording versions): the web server reads runs and their networks without them.
+from mnist_core.config import HISTORY_KEYS, NUM_CLASSES, TrainConfig
+from mnist_core.network import read_network
 from mnist_core.run_checks import check_run
 
 FORMAT_VERSION = 1
@@ -72,10 +72,10 @@ class Run:
         return f"{label} (stopped)" if self.stopped else label
 
     def load_model(self):
-        """Returns the trained Keras model, read from disk once per process for fast prediction.
+        """Returns the trained network as a NumPy `Network`, read from disk once per process.
 
-        Every caller that loads this run gets the same model object, so use it for inference only
-        and never fit() it: other dashboard sessions may be predicting with it at the same time.
+        Reading needs neither Keras nor TensorFlow, so the web server never imports them. Every
+        caller that loads this run gets the same object; never modify its arrays: other dashboard sessions predict with it too.
 
         Raises:
             FileNotFoundError: when the run's folder was deleted after the run was read.
@@ -89,28 +89,12 @@ class Run:
 def _load_model_cached(model_path, modified):
     # The modification time is only part of the cache key, so a replaced file is read again.
     del modified
-    import keras
-
     try:
-        model = keras.saving.load_model(model_path, compile=False)
+        return read_network(model_path)
     except FileNotFoundError:
         raise
-    # Keras reports a file that is not a .keras zip as ValueError and unreadable weights inside
-    # one as OSError (from h5py), KeyError or TypeError; each means the same to the user.
-    except (ValueError, OSError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
-        raise CorruptRunError(f"{model_path} cannot be loaded ({_first_line(error)}).") from error
-    expected_input, expected_output = (None, *IMAGE_SHAPE), (None, NUM_CLASSES)
-    if tuple(model.input_shape) != expected_input or tuple(model.output_shape) != expected_output:
-        raise CorruptRunError(
-            f"{model_path} maps {model.input_shape} to {model.output_shape}, "
-            f"not {expected_input} to {expected_output}."
-        )
-    return model
-
-
-def _first_line(error):
-    lines = str(error).strip().splitlines()
-    return lines[0][:200] if lines else type(error).__name__
+    except ValueError as error:
+        raise CorruptRunError(f"{model_path} cannot be loaded: {error}.") from error
 
 
 def model_to_bytes(model):

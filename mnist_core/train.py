@@ -13,8 +13,9 @@ import tensorflow as tf
 
 from mnist_core.config import HISTORY_KEYS
 from mnist_core.data import load_dataset, split_train_validation
-from mnist_core.evaluate import evaluate_probabilities, loss_and_accuracy, make_inference_function
+from mnist_core.evaluate import evaluate_probabilities, loss_and_accuracy
 from mnist_core.model import build_mlp
+from mnist_core.network import network_from_keras
 
 # Progress is reported this many times per epoch, which moves a progress bar smoothly.
 CHUNKS_PER_EPOCH = 10
@@ -158,8 +159,10 @@ class _CompiledLoop:
     def __init__(self, config):
         self.model = build_mlp(config)
         self.train_steps = _make_train_steps(self.model, config.batch_size)
-        # One compiled inference function serves validation and test, so it compiles once.
-        self.predict_probabilities = make_inference_function(self.model)
+
+    def predict_probabilities(self, images):
+        """Returns the current weights' probabilities, computed as the dashboard computes them for stored runs."""
+        return network_from_keras(self.model).probabilities(images)
 
     def load_weights_from(self, model):
         """Starts a training: `model`'s initial weights and dropout seeds, and a fresh optimizer."""

@@ -17,7 +17,6 @@ from conftest import REPO_ROOT
 from dashboard import draw_view
 from mnist_core.config import TrainConfig
 from mnist_core.data import load_dataset
-from mnist_core.predict import predict_image28
 from mnist_core.run_record import MODEL_FILE, _load_model_cached
 from mnist_core.local_training import train_or_reuse
 from mnist_core.run_store import RUNS_DIR_VARIABLE, RunStore
@@ -215,7 +214,7 @@ def test_every_run_reads_the_same_drawing(trained_store, mnist_test_images):
     assert seed_row["Test accuracy"] == pytest.approx(100 * trained_store.test_accuracy)
     tiny_run = RunStore().list()[1]
     input_image = plotly_array(figure_titled(app, "What the network sees")["data"][0]["z"])
-    tiny_probabilities = predict_image28(tiny_run.load_model(), input_image)
+    tiny_probabilities = tiny_run.load_model().probabilities(input_image[np.newaxis])[0]
     assert tiny_row["Confidence"] == pytest.approx(100 * tiny_probabilities.max(), abs=1e-3)
 
 

@@ -108,7 +108,7 @@ def test_job_trains_in_a_worker_and_stores_its_run(make_manager):
     assert final.logs["val_accuracy"] == final.history["val_accuracy"][0]
     assert final.run.config == tiny(1) and not final.run.stopped and 0.5 < final.run.test_accuracy <= 1
     stored = manager.store.load(final.run.run_id)
-    assert stored.history == final.run.history and stored.load_model().count_params() == 8 * 785 + 90
+    assert stored.history == final.run.history and stored.load_model().parameter_count == 8 * 785 + 90
     assert final.elapsed > 0 and job.created_at <= job.started_at <= job.finished_at
     assert active_jobs(manager) == [] and manager.get(job.job_id) is job
     # Snapshots are frozen copies: changing one changes neither the job nor later snapshots.
@@ -420,3 +420,14 @@ def test_finished_jobs_are_forgotten_beyond_the_limit():
 def test_max_concurrent_must_be_a_positive_whole_number(max_concurrent):
     with pytest.raises(ValueError, match="max_concurrent"):
         JobManager(types.SimpleNamespace(), max_concurrent=max_concurrent, trainer=FakeTrainer())
+
+
+def test_trainings_at_once_follow_the_cluster_within_the_servers_cap(tmp_path):
+    # A cluster (no cap) runs one training per CPU once connected; the server's own Ray keeps its setting.
+    on_cluster = JobManager(RunStore(tmp_path), max_concurrent=None, trainer=FakeTrainer(capacity=5))
+    for _ in range(1000):
+        if on_cluster.capacity() == 5:
+            break
+        time.sleep(0.01)
+    assert on_cluster.capacity() == 5
+    assert JobManager(RunStore(tmp_path), max_concurrent=2, trainer=FakeTrainer(capacity=5)).capacity() == 2

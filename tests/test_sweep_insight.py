@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mnist_core.config import TrainConfig
-from mnist_core.insight import first_layer_weights
+from mnist_core.network import network_from_keras
 from mnist_core.sweep import SWEEPABLE, parse_values, sweep_configs, sweep_table
 
 
@@ -33,11 +33,12 @@ def test_sweep_table_lists_the_values_that_have_runs():
 
 
 def test_first_layer_weights_are_one_image_per_unit(tiny_result):
-    images = first_layer_weights(tiny_result.model)
+    network = network_from_keras(tiny_result.model)
+    images = network.first_layer_weights(max_units=64)
     assert images.shape == (16, 28, 28)
     kernel = tiny_result.model.get_layer("hidden_1").get_weights()[0]
     assert np.array_equal(images[3].reshape(784), kernel[:, 3])
-    assert first_layer_weights(tiny_result.model, max_units=4).shape == (4, 28, 28)
+    assert network.first_layer_weights(max_units=4).shape == (4, 28, 28)
 
 
 def test_sweep_values_are_read_from_text():

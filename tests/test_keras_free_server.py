@@ -1,0 +1,120 @@
+"""The web server never imports Keras or TensorFlow, whatever page a visitor opens.
+
+Streamlit 1.67 calls keras.backend.clear_session() (a full garbage collection) after every script
+run once "keras" is in sys.modules, which made pages crawl while others trained; Keras belongs in
+the Ray workers only. Each test runs the pages through AppTest in a fresh Python process, so what
+the test process itself imported (it trains) cannot hide an import.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO_ROOT
+from mnist_core.run_store import RunStore
+
+# Runs in the fresh process: every page, with a stored run, a drawing and its saliency map, then
+# (with --train) a one-value sweep trained by the Ray workers and read back from the store.
+SERVER_SCRIPT = r"""
+import base64, io, json, sys
+import numpy as np
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+ENTRYPOINT = sys.argv[1]
+seen = {}
+
+
+def page(path=None, canvas=None):
+    app = AppTest.from_file(ENTRYPOINT, default_timeout=120)
+    app.run()
+    if canvas is not None:
+        app.session_state["draw_canvas_0"] = {"drawing": {"raw": {"objects": []}, "data": canvas}}
+    if path:
+        app.switch_page(path).run()
+    assert not app.exception, [error.message for error in app.exception]
+    return app
+
+
+def seven_on_canvas():
+    ink = np.zeros((280, 280), np.uint8)
+    ink[60:80, 70:210] = 255
+    for row in range(80, 230):
+        column = 190 - (row - 80) * 80 // 150
+        ink[row, column - 10:column + 10] = 255
+    buffer = io.BytesIO()
+    Image.fromarray(np.dstack([ink, ink, ink, np.full_like(ink, 255)]), mode="RGBA").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+home = page()
+seen["home"] = [title.value for title in home.title]
+train = page("pages/1_Train.py")
+seen["train"] = [button.label for button in train.button]
+results = page("pages/2_Results.py")
+seen["results"] = [header.value for header in results.subheader]
+draw = page("pages/3_Draw.py", canvas=seven_on_canvas())
+seen["draw"] = {"metrics": [metric.label for metric in draw.main.metric],
+                "charts": [json.loads(chart.proto.spec)["layout"].get("title", {}).get("text", "")
+                           for chart in draw.get("plotly_chart")]}
+sweep = page("pages/4_Sweep.py")
+seen["sweep"] = [title.value for title in sweep.title]
+if "--train" in sys.argv:
+    sweep.selectbox(key="sweep_field").set_value("hidden_size")
+    sweep.text_input(key="sweep_values").input("9")
+    sweep.slider(key="sweep_epochs").set_value(1)
+    sweep.button[0].click().run()
+    import time
+    deadline = time.monotonic() + 600
+    while not (sweep.dataframe and list(sweep.dataframe[0].value["Status"]) == ["done"]):
+        assert time.monotonic() < deadline, "the sweep never finished"
+        time.sleep(1)
+        sweep.run()
+        assert not sweep.exception, [error.message for error in sweep.exception]
+    seen["trained"] = list(sweep.dataframe[0].value["Status"])
+    seen["results_after_training"] = [header.value for header in page("pages/2_Results.py").subheader]
+seen["imported"] = sorted(name for name in ("keras", "tensorflow") if name in sys.modules)
+print(json.dumps(seen))
+"""
+
+
+def run_server_pages(store_dir, *flags):
+    import ray
+
+    # The pages' job manager joins the test session's Ray instance instead of starting its own.
+    environment = {"MNIST_RUNS_DIR": str(store_dir), "MNIST_RAY_ADDRESS": ray.get_runtime_context().gcs_address}
+    completed = subprocess.run(
+        [sys.executable, "-c", SERVER_SCRIPT, str(REPO_ROOT / "streamlit_app.py"), *flags],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=900,
+        env={**os.environ, **environment},
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def stored_run_dir(tmp_path, tiny_result):
+    RunStore(str(tmp_path / "runs")).save(tiny_result)
+    return tmp_path / "runs"
+
+
+def test_every_page_with_a_run_and_a_drawing_imports_neither_keras_nor_tensorflow(stored_run_dir):
+    seen = run_server_pages(stored_run_dir)
+    assert seen["imported"] == []
+    assert seen["home"] == ["Train your first neural network"]
+    assert "Train" in seen["train"]
+    assert "First-layer weights" in seen["results"]
+    assert "The network reads" in seen["draw"]["metrics"]
+    assert any(title.startswith("Pixels that pushed towards") for title in seen["draw"]["charts"])
+    assert seen["sweep"] == ["Sweep one setting"]
+
+
+@pytest.mark.slow
+def test_training_through_the_pages_imports_neither_keras_nor_tensorflow(stored_run_dir):
+    seen = run_server_pages(stored_run_dir, "--train")
+    assert seen["trained"] == ["done"]
+    assert "First-layer weights" in seen["results_after_training"]
+    assert seen["imported"] == []
