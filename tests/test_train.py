@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from mnist_core import train
 from mnist_core.config import TrainConfig
 from mnist_core.model import build_mlp, count_parameters
 from mnist_core.train import HISTORY_KEYS, train_run
@@ -126,12 +127,15 @@ def test_dropout_runs_repeat_exactly(data_dir):
     assert first.evaluation.accuracy == second.evaluation.accuracy
 
 
-def test_a_training_in_between_does_not_change_the_next_one(data_dir):
-    # A Ray worker trains one run after another in one process; each must start from scratch.
+def test_a_reused_compiled_network_trains_exactly_like_a_fresh_one(data_dir):
+    # Trainings of one network shape share a compiled network (a Ray worker trains one run after
+    # another); each must still start from scratch.
     slow = TrainConfig(hidden_size=16, hidden_layers=1, epochs=1, learning_rate=0.0001, dropout=0.2, seed=3)
     fast = dataclasses.replace(slow, learning_rate=0.01, seed=4)
+    train._NETWORKS.clear()
     first = train_run(slow, data_dir=data_dir)
     other = train_run(fast, data_dir=data_dir)
+    assert len(train._NETWORKS) == 1, "both trainings used one compiled network"
     again = train_run(slow, data_dir=data_dir)
     for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
         assert again.history[key] == first.history[key] != other.history[key]
