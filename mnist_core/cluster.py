@@ -92,7 +92,10 @@ def _init_options(address, num_cpus):
         # Workers here run the server's own copy of the project and see its data folders.
         python_path = os.pathsep.join(filter(None, (_PROJECT_ROOT, os.environ.get("PYTHONPATH"))))
         env_vars = {**forwarded, "PYTHONPATH": python_path}
-        return {**options, "num_cpus": num_cpus, "include_dashboard": False, "runtime_env": {"env_vars": env_vars}}
+        # "local" always starts a new instance: without it ray.init joins any Ray that another
+        # program on this machine started (found through /tmp/ray), and then refuses num_cpus.
+        return {**options, "address": "local", "num_cpus": num_cpus, "include_dashboard": False,
+                "runtime_env": {"env_vars": env_vars}}
     # Workers elsewhere get this server's mnist_core shipped to them; their own TFDS_DATA_DIR wins.
     return {**options, "address": address, "runtime_env": {"py_modules": [_PACKAGE_DIR]}}
 
