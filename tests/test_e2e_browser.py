@@ -170,7 +170,8 @@ def test_results_page_shows_curves_confusion_matrix_and_runs_table(app_server, p
 
     trace_types = page.locator(PLOTLY_CHART).evaluate_all(
         "charts => charts.map(chart => (chart.data || []).map(trace => trace.type))")
-    assert any("scatter" in types for types in trace_types), f"no training curves: {trace_types}"
+    # The training curves are Vega-Lite (loss and accuracy); the per-class and confusion charts Plotly.
+    assert page.locator("[data-testid='stMain'] [data-testid='stVegaLiteChart']").count() == 2, "no training curves"
     assert any("heatmap" in types for types in trace_types), f"no confusion matrix: {trace_types}"
     assert main_metric(page, "Test accuracy").is_visible()
     assert page.get_by_text("Test results of 2×32 relu, 2 ep, batch 128").is_visible()
@@ -309,7 +310,9 @@ def test_stop_ends_a_long_training_within_seconds(app_server, page, request):
 SERVED_PAGES = ("", "Train", "Results", "Draw", "Sweep")
 # Pages that must render completely without TensorFlow in the server process.
 LIGHT_PAGES = ("", "Train", "Sweep")
-CHART = "[data-testid='stMain'] .js-plotly-plot .main-svg"
+# The first chart drawn, of either kind: Results' curves are Vega-Lite, its other charts Plotly.
+CHART = ("[data-testid='stMain'] .js-plotly-plot .main-svg, [data-testid='stMain'] [data-testid='stVegaLiteChart'] canvas, "
+         "[data-testid='stMain'] [data-testid='stVegaLiteChart'] svg.marks")
 # Lines Streamlit's watchdog-based file watcher logs when it watches too much (a .venv inside).
 WATCHER_TROUBLE = re.compile(r"inotify|watchdog|too many open files", re.IGNORECASE)
 
@@ -360,7 +363,7 @@ def test_results_draws_its_curves_soon_after_its_title(served_run, page, request
     page.goto(f"{served_run.base_url}/Results")
     page.locator("h1").first.wait_for()
     shown = page.evaluate("performance.now()")
-    page.locator(CHART).first.wait_for()
+    page.locator(CHART).filter(visible=True).first.wait_for()
     charted = page.evaluate("performance.now()")
     wait_for_idle(page)
     assert page.locator("[data-testid='stException']").count() == 0

@@ -278,6 +278,9 @@ def test_corrupt_weights_are_one_line_on_results_and_draw(store_dir, good_run, m
     broken = copy_run(good_run, store_dir, good_run.run_id)
     corrupt_weights(broken / MODEL_FILE)
     app = results_app(monkeypatch, store_dir, owner="student-a")
+    # The weights, which need the model, are drawn when their tab is opened.
+    app.session_state["results_detail_tab"] = "First-layer weights"
+    app.run()
     assert any("model file cannot be read" in error.value for error in app.main.error)
     assert app.button(key="results_delete"), "the Delete controls still follow"
 
