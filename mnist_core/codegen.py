@@ -1,9 +1,8 @@
 """Code export: the runnable, self-contained Keras script that trains what a `TrainConfig` describes."""
 
-import dataclasses
 import string
 
-from mnist_core.config import IMAGE_SHAPE, NUM_CLASSES, VALIDATION_BATCH_SIZE
+from mnist_core.config import IMAGE_SHAPE, NUM_CLASSES
 
 # Keras class names of the optimizers a `TrainConfig` can name.
 OPTIMIZER_CLASSES = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}
@@ -14,8 +13,8 @@ _SCRIPT = string.Template('''\
 """Trains a multilayer perceptron on $dataset with Keras, using the dashboard's settings.
 
 Settings: $description, $optimizer_class at learning rate $learning_rate, dropout $dropout, seed $seed.
-The validation split, the network and every call below are the dashboard's own, so on the same
-machine this script prints the very figures the dashboard plots for these settings.
+The validation split, the network and the training settings are the dashboard's; Keras's own fit
+loop trains it, so its figures come close to the dashboard's without matching them digit for digit.
 tfds reads the dataset from $$TFDS_DATA_DIR when that is set, else from ~/tensorflow_datasets.
 """
 
@@ -41,10 +40,9 @@ x_test, y_test = test_images.astype("float32") / 255.0, test_labels
 num_validation = round(len(train_labels) * $validation_fraction)
 order = np.random.default_rng($seed).permutation(len(train_labels))
 val_index, train_index = np.sort(order[:num_validation]), np.sort(order[num_validation:])
-$subset
 x_val, y_val = train_images[val_index], train_labels[val_index]
 x_train, y_train = train_images[train_index], train_labels[train_index]
-
+$subset
 model = keras.Sequential([
     keras.Input(shape=$image_shape),
     layers.Flatten(),
@@ -54,23 +52,16 @@ model.compile(
     optimizer=keras.optimizers.$optimizer_class(learning_rate=$learning_rate),
     loss="sparse_categorical_crossentropy",
     metrics=["accuracy"],
-    # XLA compiles each gradient step, and one call runs $steps_per_execution steps (a tenth of an epoch):
-    # most of the time of a plain fit goes to Python and input handling between steps.
-    jit_compile=True,
-    steps_per_execution=$steps_per_execution,
 )
 
-history = model.fit(
+model.fit(
     x_train,
     y_train,
     epochs=$epochs,
     batch_size=$batch_size,
     validation_data=(x_val, y_val),
-    validation_batch_size=$validation_batch_size,
     verbose=2,
 )
-# The per-epoch figures, the same numbers as the dashboard's curves for these settings.
-print("History:", {name: [float(value) for value in values] for name, values in history.history.items()})
 
 # verbose=2 prints one summary line instead of a progress bar, which logs and pipes garble.
 test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=2)
@@ -78,34 +69,27 @@ print('Test loss: {0:.2f}. Test accuracy: {1:.2f}%'.format(test_loss, test_accur
 ''')
 
 _SUBSET = string.Template('''
-# Only $train_examples randomly chosen training examples are trained on (a quick training; the
-# dashboard's "train examples" setting picks the same ones). Remove this line to use all of them.
-train_index = np.sort(order[num_validation:num_validation + $train_examples])''')
+# Only the first $max_train_examples training examples are kept: a quick check that the script runs,
+# not a real training. Remove this line to train on the whole training split.
+x_train, y_train = x_train[:$max_train_examples], y_train[:$max_train_examples]
+''')
 
 
 def keras_code(config, max_train_examples=None):
     """Returns a Python script that loads the data, builds, trains and tests `config`'s network.
 
-    The script makes the same Keras calls as `mnist_core.train.train_run`, so on the same machine
-    its printed history equals the dashboard's for these settings. Only the test figures can
-    differ in their last digits: the dashboard computes them with its own inference code.
-
     Args:
         config: the `TrainConfig` to export; every value appears literally in the script.
-        max_train_examples: when set, the script trains on only this many randomly chosen
-            examples, as `config` with `train_examples=max_train_examples` would (tests use it
-            to run the script in seconds).
+        max_train_examples: when set, the script trains on only this many examples (a line
+            marked as a quick check), which lets tests run it in seconds.
 
     Returns:
         The script's source text, runnable as `python script.py` with Keras and tfds installed.
 
     Raises:
-        ValueError: when `max_train_examples` is neither None nor a whole number from 1 to
-            `config.available_train_size`.
+        ValueError: when max_train_examples is not None or a whole number from 1 to
+            config.train_size.
     """
-    if max_train_examples is not None:
-        _check_max_train_examples(config, max_train_examples)
-        config = dataclasses.replace(config, train_examples=max_train_examples)
     return _SCRIPT.substitute(
         description=config.describe(),
         dataset=config.dataset,
@@ -113,15 +97,13 @@ def keras_code(config, max_train_examples=None):
         dropout=repr(config.dropout),
         validation_fraction=repr(config.validation_fraction),
         validation_percent=f"{config.validation_fraction:.0%}",
-        subset=_subset_line(config),
+        subset=_subset_lines(config, max_train_examples),
         image_shape=repr(IMAGE_SHAPE),
         model_layers="\n".join(_layer_lines(config)),
         optimizer_class=OPTIMIZER_CLASSES[config.optimizer],
         learning_rate=repr(config.learning_rate),
-        steps_per_execution=repr(config.steps_per_execution),
         epochs=repr(config.epochs),
         batch_size=repr(config.batch_size),
-        validation_batch_size=repr(VALIDATION_BATCH_SIZE),
     )
 
 
@@ -138,19 +120,16 @@ def _layer_lines(config):
     return lines
 
 
-def _check_max_train_examples(config, max_train_examples):
+def _subset_lines(config, max_train_examples):
+    """Returns the block that shortens the training split, or one blank line when there is none."""
+    if max_train_examples is None:
+        return ""
     if isinstance(max_train_examples, bool) or not isinstance(max_train_examples, int):
         raise ValueError(
             f"max_train_examples must be None or a whole number, got {max_train_examples!r}."
         )
-    if not 1 <= max_train_examples <= config.available_train_size:
+    if not 1 <= max_train_examples <= config.train_size:
         raise ValueError(
-            f"max_train_examples must be from 1 to {config.available_train_size}, got {max_train_examples}."
+            f"max_train_examples must be from 1 to {config.train_size}, got {max_train_examples}."
         )
-
-
-def _subset_line(config):
-    """Returns the line that picks `config.train_examples` training examples, or nothing."""
-    if config.train_examples is None:
-        return ""
-    return _SUBSET.substitute(train_examples=config.train_examples)
+    return _SUBSET.substitute(max_train_examples=max_train_examples)

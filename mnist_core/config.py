@@ -3,7 +3,6 @@
 import dataclasses
 import hashlib
 import json
-import math
 
 # The one place the input and output sizes are declared; every other module takes them from here.
 IMAGE_SIZE = 28  # Side of a square input image in pixels, as in MNIST.
@@ -13,11 +12,6 @@ TRAIN_SPLIT_SIZE = 60_000
 # The per-epoch lists of a training history. "epoch_fraction" is 1.0 for a whole epoch and less
 # for the part of an epoch a stop cut short. Kept here, free of TensorFlow, for the server's job records.
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds", "epoch_fraction")
-
-# Training reports its progress this many times an epoch: each compiled call runs that share of the steps.
-PROGRESS_POINTS_PER_EPOCH = 10
-# Validation images per batch; training and the exported script use the same, so their figures match.
-VALIDATION_BATCH_SIZE = 2000
 
 DATASETS = ("mnist", "fashion_mnist")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu")
@@ -86,16 +80,6 @@ class TrainConfig:
         if self.train_examples is None:
             return self.available_train_size
         return self.train_examples
-
-    @property
-    def steps_per_epoch(self):
-        """Gradient steps in one epoch; the last batch is short when batch_size does not divide train_size."""
-        return math.ceil(self.train_size / self.batch_size)
-
-    @property
-    def steps_per_execution(self):
-        """Gradient steps per compiled call, so progress is reported PROGRESS_POINTS_PER_EPOCH times an epoch."""
-        return math.ceil(self.steps_per_epoch / PROGRESS_POINTS_PER_EPOCH)
 
     def to_dict(self):
         """Returns the settings as a plain JSON-ready dict.

@@ -3,6 +3,7 @@
 import collections
 import contextlib
 import dataclasses
+import math
 import threading
 import time
 
@@ -10,16 +11,18 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mnist_core.config import HISTORY_KEYS, VALIDATION_BATCH_SIZE
+from mnist_core.config import HISTORY_KEYS
 from mnist_core.data import load_dataset, split_train_validation
-from mnist_core.evaluate import evaluate_probabilities
+from mnist_core.evaluate import evaluate_probabilities, loss_and_accuracy
 from mnist_core.model import build_mlp
 from mnist_core.network import network_from_keras
 
-# Compiled networks kept for the shapes trained last; see `_CompiledNetwork`.
-COMPILED_NETWORKS_KEPT = 4
-_NETWORKS = collections.OrderedDict()
-_NETWORKS_LOCK = threading.Lock()
+# Progress is reported this many times per epoch, which moves a progress bar smoothly.
+CHUNKS_PER_EPOCH = 10
+# Compiled loops kept for the network shapes trained last; see `_CompiledLoop`.
+COMPILED_LOOPS_KEPT = 4
+_LOOPS = collections.OrderedDict()
+_LOOPS_LOCK = threading.Lock()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,10 +79,7 @@ class TrainResult:
 
 
 def train_run(config, data_dir=None, on_progress=None, should_stop=None, download=True):
-    """Trains the network described by `config` with Keras's `model.fit` and tests it.
-
-    The exported script (`mnist_core.codegen`) makes the same calls, so it reproduces this
-    history exactly for the same config.
+    """Trains the network described by `config` and tests it.
 
     Args:
         config: a `TrainConfig`.
@@ -96,87 +96,75 @@ def train_run(config, data_dir=None, on_progress=None, should_stop=None, downloa
     dataset = load_dataset(config.dataset, data_dir, download)
     split = split_train_validation(dataset, config.validation_fraction, config.seed, config.train_examples)
     loaded = time.perf_counter()
-    # Seeds Python's, NumPy's, TensorFlow's and Keras' random state: initial weights, shuffling, dropout.
+    # Seeds Python's, NumPy's and Keras' global random state, which initial weights and dropout use.
     keras.utils.set_random_seed(config.seed)
     model = build_mlp(config)
-    reporter = _Reporter(config, on_progress or _ignore, should_stop or _never)
-    with _compiled_network(config) as network:
-        network.start_from(model)
-        network.model.fit(_scaled(split.train_images), split.train_labels, batch_size=config.batch_size,
-                          epochs=config.epochs, validation_data=(_scaled(split.val_images), split.val_labels),
-                          validation_batch_size=VALIDATION_BATCH_SIZE, callbacks=[reporter], verbose=0)
+    with _compiled_loop(config) as loop:
+        loop.load_weights_from(model)
+        history, stopped = _fit(loop, split, config, on_progress or _ignore, should_stop or _never)
         trained = time.perf_counter()
-        probabilities = network.predict_probabilities(dataset.test_images)
-        model.set_weights(network.model.get_weights())
+        probabilities = loop.predict_probabilities(dataset.test_images)
+        model.set_weights(loop.model.get_weights())
     evaluation = evaluate_probabilities(probabilities, dataset.test_labels)
     timings = {
         "load_seconds": loaded - started,
         "train_seconds": trained - loaded,
         "test_seconds": time.perf_counter() - trained,
     }
-    return TrainResult(config, model, reporter.history, evaluation, reporter.stopped, timings)
+    return TrainResult(config, model, history, evaluation, stopped, timings)
 
 
-class _Reporter(keras.callbacks.Callback):
-    """Turns `fit`'s callbacks into `ProgressEvent`s and the history, and stops the run when asked."""
-
-    def __init__(self, config, on_progress, should_stop):
-        super().__init__()
-        self.epochs, self.steps_per_epoch = config.epochs, config.steps_per_epoch
-        self.on_progress, self.should_stop = on_progress, should_stop
-        self.history = {key: [] for key in HISTORY_KEYS}
-        self.stopped = False
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch, self.epoch_started, self.step = epoch + 1, time.perf_counter(), 0
-
-    def on_train_batch_end(self, batch, logs=None):
-        # `batch` is the last step the chunk ran, counted from 0; logs hold the epoch's running means.
-        self.step = batch + 1
-        running = {"loss": float(logs["loss"]), "accuracy": float(logs["accuracy"])}
-        self._report("step", running)
-        self._stop_if_asked()
-
-    def on_epoch_end(self, epoch, logs=None):
-        figures = {key: float(logs[key]) for key in ("loss", "accuracy", "val_loss", "val_accuracy")}
-        figures.update(seconds=time.perf_counter() - self.epoch_started,
-                       epoch_fraction=self.step / self.steps_per_epoch)
+def _fit(loop, split, config, on_progress, should_stop):
+    train_steps, predict_probabilities = loop.train_steps, loop.predict_probabilities
+    # The arrays go in as arguments, not as constants the compiled function captures: captured
+    # constants lived as long as the traced graph, which kept every earlier training's images in memory.
+    images, labels = tf.constant(split.train_images), tf.constant(split.train_labels)
+    steps_per_epoch = math.ceil(len(split.train_labels) / config.batch_size)
+    chunk = math.ceil(steps_per_epoch / CHUNKS_PER_EPOCH)
+    shuffler = np.random.default_rng(config.seed + 1)
+    history = {key: [] for key in HISTORY_KEYS}
+    for epoch in range(1, config.epochs + 1):
+        epoch_started = time.perf_counter()
+        order = _padded_order(shuffler, len(split.train_labels), steps_per_epoch * config.batch_size)
+        loss_sum = correct = seen = 0.0
+        stopped = False
+        for first_step in range(0, steps_per_epoch, chunk):
+            last_step = min(first_step + chunk, steps_per_epoch)
+            sums = train_steps(images, labels, order, tf.constant(first_step), tf.constant(last_step))
+            loss_sum, correct, seen = (total + float(part) for total, part in zip((loss_sum, correct, seen), sums))
+            logs = {"loss": loss_sum / seen, "accuracy": correct / seen}
+            on_progress(ProgressEvent("step", epoch, config.epochs, last_step, steps_per_epoch, logs))
+            stopped = should_stop()
+            if stopped:
+                break
+        val_loss, val_accuracy = loss_and_accuracy(predict_probabilities(split.val_images), split.val_labels)
+        logs.update(val_loss=val_loss, val_accuracy=val_accuracy, seconds=time.perf_counter() - epoch_started,
+                    epoch_fraction=last_step / steps_per_epoch)
         for key in HISTORY_KEYS:
-            self.history[key].append(figures[key])
-        self._report("epoch", figures)
-        if self.epoch < self.epochs:
-            self._stop_if_asked()
-
-    def _report(self, kind, logs):
-        self.on_progress(ProgressEvent(kind, self.epoch, self.epochs, self.step, self.steps_per_epoch, logs))
-
-    def _stop_if_asked(self):
-        if not self.stopped and self.should_stop():
-            self.stopped = self.model.stop_training = True
+            history[key].append(logs[key])
+        on_progress(ProgressEvent("epoch", epoch, config.epochs, last_step, steps_per_epoch, dict(logs)))
+        if stopped or (epoch < config.epochs and should_stop()):
+            return history, True
+    return history, False
 
 
-class _CompiledNetwork:
-    """A network compiled for `fit` and for inference, reused by later trainings of its shape.
+class _CompiledLoop:
+    """A network with its compiled training and inference functions, reused by later trainings.
 
-    XLA-compiling the training step takes seconds, and every compiled function stays in memory for
-    the life of the process (TensorFlow keeps it: about 20 MB a training, measured), so a process
-    that trains again and again (a Ray worker) compiles each shape once and reloads the weights of
-    each new training. The calls are the exported script's, so the figures are the same.
+    Tracing and XLA-compiling the loop takes seconds, and every traced graph stays in memory for
+    the life of the process (TensorFlow keeps it), so a process that trains again and again (a Ray
+    worker) compiles each network shape once and reloads the weights of each new training.
     """
 
     def __init__(self, config):
         self.model = build_mlp(config)
-        # XLA compiles each gradient step, and one call runs a tenth of an epoch's steps: most of the
-        # seed's time was Python and input-pipeline overhead between steps. Progress follows each call.
-        self.model.compile(optimizer=self.model.optimizer, loss=self.model.loss, metrics=["accuracy"],
-                           jit_compile=True, steps_per_execution=config.steps_per_execution)
-        self.model.optimizer.build(self.model.trainable_variables)
+        self.train_steps = _make_train_steps(self.model, config.batch_size)
 
     def predict_probabilities(self, images):
         """Returns the current weights' probabilities, computed as the dashboard computes them for stored runs."""
         return network_from_keras(self.model).probabilities(images)
 
-    def start_from(self, model):
+    def load_weights_from(self, model):
         """Starts a training: `model`'s initial weights and dropout seeds, and a fresh optimizer."""
         for target, source in zip(self.model.variables, model.variables, strict=True):
             target.assign(source)
@@ -187,27 +175,70 @@ class _CompiledNetwork:
 
 
 @contextlib.contextmanager
-def _compiled_network(config):
-    """Lends the compiled network for `config`'s shape, building it on first use.
+def _compiled_loop(config):
+    """Lends the compiled loop for `config`'s network shape, building it on first use.
 
-    A network is out of the cache while lent, so two threads training the same shape never share one.
+    A loop is out of the cache while lent, so two threads training the same shape never share one.
     """
     key = (config.hidden_size, config.hidden_layers, config.activation, config.dropout, config.optimizer,
-           config.batch_size, config.steps_per_execution)
-    with _NETWORKS_LOCK:
-        network = _NETWORKS.pop(key, None)
-    if network is None:
-        network = _CompiledNetwork(config)
-    yield network
-    with _NETWORKS_LOCK:
-        _NETWORKS[key] = network
-        while len(_NETWORKS) > COMPILED_NETWORKS_KEPT:
-            _NETWORKS.popitem(last=False)
+           config.batch_size)
+    with _LOOPS_LOCK:
+        loop = _LOOPS.pop(key, None)
+    if loop is None:
+        loop = _CompiledLoop(config)
+    yield loop
+    with _LOOPS_LOCK:
+        _LOOPS[key] = loop
+        while len(_LOOPS) > COMPILED_LOOPS_KEPT:
+            _LOOPS.popitem(last=False)
 
 
-def _scaled(images):
-    """Returns uint8 images as float32 in [0, 1], the range the network trains on."""
-    return images.astype(np.float32) / 255.0
+def _make_train_steps(model, batch_size):
+    """Returns one XLA-compiled function that runs a range of gradient steps of an epoch.
+
+    Running many steps per call, on images already in memory, removes the per-step Python and
+    input-pipeline overhead that dominates the seed notebook's training time.
+    """
+    optimizer = model.optimizer
+    optimizer.build(model.trainable_variables)
+
+    # reduce_retracing lets one trace serve every validation fraction (the images' length varies).
+    @tf.function(jit_compile=True, reduce_retracing=True)
+    def train_steps(images, labels, order, first_step, last_step):
+        def one_step(step, loss_sum, correct, seen):
+            index = tf.slice(order, [step * batch_size], [batch_size])
+            # Padding entries (-1) fill the last short batch; they get zero weight.
+            weight = tf.cast(index >= 0, tf.float32)
+            index = tf.maximum(index, 0)
+            batch_images = tf.cast(tf.gather(images, index), tf.float32) / 255.0
+            batch_labels = tf.gather(labels, index)
+            with tf.GradientTape() as tape:
+                probabilities = model(batch_images, training=True)
+                per_example = keras.losses.sparse_categorical_crossentropy(batch_labels, probabilities)
+                loss = tf.reduce_sum(per_example * weight) / tf.reduce_sum(weight)
+            gradients = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply(gradients, model.trainable_variables)
+            hits = tf.cast(tf.argmax(probabilities, axis=1) == batch_labels, tf.float32)
+            return (
+                step + 1,
+                loss_sum + tf.reduce_sum(per_example * weight),
+                correct + tf.reduce_sum(hits * weight),
+                seen + tf.reduce_sum(weight),
+            )
+
+        zero = tf.constant(0.0)
+        _, loss_sum, correct, seen = tf.while_loop(
+            lambda step, *_: step < last_step, one_step, (first_step, zero, zero, zero)
+        )
+        return loss_sum, correct, seen
+
+    return train_steps
+
+
+def _padded_order(shuffler, num_examples, padded_length):
+    order = np.full(padded_length, -1, dtype=np.int32)
+    order[:num_examples] = shuffler.permutation(num_examples)
+    return tf.constant(order)
 
 
 def _ignore(event):

@@ -130,19 +130,18 @@ def test_dropout_runs_repeat_exactly(data_dir):
     assert first.evaluation.accuracy == second.evaluation.accuracy
 
 
-def test_a_reused_compiled_network_trains_exactly_like_a_fresh_one(data_dir):
-    # Trainings of one network shape share a compiled network (a Ray worker trains one run after
-    # another); each must still start from scratch.
+def test_a_reused_compiled_loop_trains_exactly_like_a_fresh_one(data_dir):
+    # Trainings of one network shape share a compiled loop; each must still start from scratch.
     slow = TrainConfig(hidden_size=16, hidden_layers=1, epochs=1, learning_rate=0.0001, dropout=0.2, seed=3,
                        train_examples=5000)
     fast = dataclasses.replace(slow, learning_rate=0.01, seed=4)
-    train._NETWORKS.clear()
-    first = train_run(slow, data_dir=data_dir)
+    train._LOOPS.clear()
+    fresh = train_run(slow, data_dir=data_dir)
     other = train_run(fast, data_dir=data_dir)
-    assert len(train._NETWORKS) == 1, "both trainings used one compiled network"
-    again = train_run(slow, data_dir=data_dir)
+    assert len(train._LOOPS) == 1, "both trainings used one compiled loop"
+    reused = train_run(slow, data_dir=data_dir)
     for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        assert again.history[key] == first.history[key] != other.history[key]
-    assert again.evaluation.accuracy == first.evaluation.accuracy
+        assert reused.history[key] == fresh.history[key] != other.history[key]
+    assert reused.evaluation.accuracy == fresh.evaluation.accuracy
     # Each result owns its model: a later training does not change an earlier result's weights.
-    assert not np.array_equal(first.model.get_weights()[0], other.model.get_weights()[0])
+    assert not np.array_equal(fresh.model.get_weights()[0], other.model.get_weights()[0])
