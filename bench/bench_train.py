@@ -3,11 +3,13 @@
 Each side runs in its own fresh Python process (imports done before its timer starts), so neither
 inherits the other's caches. The engine runs twice with an empty folder for its decoded-array cache:
 "cold" decodes tfds's records as on a machine's first run, "warm" reads the arrays the cold run
-kept, as every later run does. Then the CLI runs under /usr/bin/time -v for its peak memory.
+kept, as every later run does. Then `train_run`'s compiled loop is compared with Keras's
+`model.fit` (bench/fit_candidate.py), and the CLI runs under /usr/bin/time -v for its peak memory.
 
-    TFDS_DATA_DIR=../shared/data/tfds python bench/bench_train.py
+    TFDS_DATA_DIR=../shared/data/tfds python bench/bench_train.py [--repeats 5] [--only-fit-vs-loop]
 """
 
+import argparse
 import json
 import os
 import re
@@ -27,6 +29,36 @@ result = train_run(TrainConfig())
 total = time.perf_counter() - started
 print(json.dumps({**result.timings, "epoch_seconds": result.history["seconds"], "total_seconds": total,
                   "test_accuracy": result.evaluation.accuracy, "test_loss": result.evaluation.loss}))
+"""
+# One process trains every variant in turn, the order rotating each repeat, so the machine's load
+# (shared with other work) falls on all of them alike. Figures are steady epochs (the first, which
+# compiles, left out), validation included. The load average is read before every repeat.
+FIT_VS_LOOP_SNIPPET = """
+import json, os, statistics, sys
+sys.path.insert(0, "bench")
+from fit_candidate import INPUTS, fit_train
+from mnist_core.config import TrainConfig
+from mnist_core.data import load_dataset, split_train_validation
+from mnist_core.train import train_run
+configs = {"seed settings": TrainConfig(),
+           "bigger (3x256, dropout 0.2)": TrainConfig(hidden_size=256, hidden_layers=3, dropout=0.2, epochs=3)}
+variants = ("loop",) + tuple("fit " + name for name in INPUTS)
+dataset = load_dataset("mnist")
+steady = {name: {variant: [] for variant in variants} for name in configs}
+points, loads = {}, []
+for repeat in range(REPEATS):
+    loads.append(os.getloadavg()[0])
+    for name, config in configs.items():
+        split = split_train_validation(dataset, config.validation_fraction, config.seed)
+        for variant in variants[repeat % 3:] + variants[:repeat % 3]:
+            if variant == "loop":
+                seconds = train_run(config).history["seconds"]
+            else:
+                history, callback = fit_train(config, split, variant.split()[1])
+                seconds = callback.epoch_seconds
+                points[variant] = len(callback.points) / config.epochs
+            steady[name][variant].append(statistics.median(seconds[1:]))
+print(json.dumps({"steady": steady, "points_per_epoch": points, "loads": loads}))
 """
 
 
@@ -60,15 +92,39 @@ def describe(name, timings):
     )
 
 
+def report_fit_vs_loop(repeats, seed_steady):
+    """Prints each variant's median steady epoch, its ratio to the loop and the seed's epoch to it."""
+    figures = run_python(FIT_VS_LOOP_SNIPPET.replace("REPEATS", str(repeats)))
+    loads = figures["loads"]
+    print(f"fit vs loop, {repeats} interleaved repeats; 1-minute load average before each: "
+          + ", ".join(f"{load:.2f}" for load in loads))
+    for name, by_variant in figures["steady"].items():
+        loop = statistics.median(by_variant["loop"])
+        for variant, seconds in by_variant.items():
+            median = statistics.median(seconds)
+            print(f"  {name:<28} {variant:<11} steady epoch {median:6.3f} s (each repeat: "
+                  + ", ".join(f"{value:.3f}" for value in seconds)
+                  + f") = {median / loop:4.2f}x the loop, seed's epoch is {seed_steady / median:4.1f}x it")
+    print("  progress points per epoch with fit: "
+          + ", ".join(f"{variant} {count:.0f}" for variant, count in figures["points_per_epoch"].items()))
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved repeats of fit vs loop")
+    parser.add_argument("--only-fit-vs-loop", action="store_true", help="skip the cold/warm and memory runs")
+    arguments = parser.parse_args()
     if "TFDS_DATA_DIR" not in os.environ:
         sys.exit("Set TFDS_DATA_DIR to a prepared tfds folder, e.g. ../shared/data/tfds.")
     seed = run_python(os.path.join(REPO_ROOT, "bench", "seed_pipeline.py"))
+    seed_steady, seed_line = describe("seed", seed)
+    print(seed_line)
+    report_fit_vs_loop(arguments.repeats, seed_steady)
+    if arguments.only_fit_vs_loop:
+        return
     with tempfile.TemporaryDirectory(prefix="bench-cache-") as cache:
         cold = run_python(ENGINE_SNIPPET, {"MNIST_CACHE_DIR": cache})
         warm = run_python(ENGINE_SNIPPET, {"MNIST_CACHE_DIR": cache})
-    seed_steady, seed_line = describe("seed", seed)
-    print(seed_line)
     for name, engine in (("cold", cold), ("warm", warm)):
         print(describe(name, engine)[1])
     epoch_ratio = seed_steady / statistics.median(warm["epoch_seconds"][1:])
