@@ -55,6 +55,10 @@ seen["home"] = [title.value for title in home.title]
 train = page("pages/1_Train.py")
 seen["train"] = [button.label for button in train.button]
 results = page("pages/2_Results.py")
+# The weights, which need the stored network, are drawn when their tab is opened.
+results.session_state["results_detail_tab"] = "First-layer weights"
+results.run()
+assert not results.exception, [error.message for error in results.exception]
 seen["results"] = [header.value for header in results.subheader]
 draw = page("pages/3_Draw.py", canvas=seven_on_canvas())
 seen["draw"] = {"metrics": [metric.label for metric in draw.main.metric],
