@@ -112,7 +112,9 @@ def run_picker(label, runs, key, multiple=False):
         default = default_compared(runs, active if active and active.run_id in labels else None)
         chosen = _multiselect_per_language(label, labels, default, key)
         return [run for run in runs if run.run_id in chosen]
-    chosen = st.selectbox(label, list(labels), index=list(labels).index(default_id), format_func=labels.get, key=key)
+    # One widget per language, so a language switch renames the choice; the active run carries it over.
+    chosen = st.selectbox(label, list(labels), index=list(labels).index(default_id), format_func=labels.get,
+                          key=language_key(key))
     state.set_active_run(chosen)
     return next(run for run in runs if run.run_id == chosen)
 

@@ -309,3 +309,21 @@ def test_the_trash_icon_and_clear_show_the_same_message(trained_store, mnist_tes
     assert [info.value for info in trashed.main.info] == [info.value for info in cleared.main.info]
     assert EMPTY_CANVAS_TEXT in trashed.main.info[0].value
     assert main_metrics(trashed) == main_metrics(cleared) == {}
+
+
+
+def test_a_language_switch_renames_the_chosen_network_and_keeps_it(trained_store):
+    app = run_page()
+    english = app.selectbox(key="draw_run_en")
+    assert english.value == trained_store.run_id and "ep, batch" in english.options[english.index]
+    other = next(run.run_id for run in RunStore(os.environ[RUNS_DIR_VARIABLE]).list()
+                 if run.run_id != trained_store.run_id)
+    english.select(other).run()
+    assert app.selectbox(key="draw_run_en").value == other
+
+    app.session_state["language"] = "zh"
+    app.run()
+    assert not app.exception, [error.message for error in app.exception]
+    chinese = app.selectbox(key="draw_run_zh")
+    assert chinese.value == other, "the choice survives the language switch"
+    assert "轮" in chinese.options[chinese.index] and "ep," not in chinese.options[chinese.index]

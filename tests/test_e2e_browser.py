@@ -199,7 +199,7 @@ def test_draw_page_reads_a_drawn_one_and_zero(app_server, page, request):
     click_sidebar_link(page, "Draw")
     page.locator("canvas.upper-canvas").first.wait_for()
     page.get_by_text("Draw a digit on the black canvas").wait_for()
-    network = page.locator(".st-key-draw_run").get_by_role("combobox").input_value()
+    network = page.locator(".st-key-draw_run_en").get_by_role("combobox").input_value()
     assert network.startswith("2×32 relu, 2 ep, batch 128"), f"the Draw page uses {network!r}"
 
     draw_one(page)
