@@ -121,6 +121,8 @@ def _figure_texts(figure):
 def english_words(text):
     """Returns the English words in a text, leaving out kept terms, code, file names and placeholders."""
     text = re.sub(r"`[^`]*`", " ", text)  # Inline code: run ids, file names.
+    # A run's title ends in the last 4 hex digits of its random id, which can be letters ("abca").
+    text = re.sub(r"· [0-9a-f]{4}\b", " ", text)
     text = re.sub(r"%\{[^}]*\}|<[^>]*>|:material/[a-z_]+:", " ", text)  # Plotly placeholders, tags, icons.
     text = re.sub(r"(?:\b[\w-]+)?\.(keras|json|png|csv|py)\b|\b[A-Z]+(_[A-Z]+)+\b", " ", text)  # Files, variables.
     words = re.findall(r"(?<![\w-])[A-Za-z]+(?![\w-])", text)
