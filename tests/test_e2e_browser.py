@@ -34,6 +34,10 @@ QUEUE_TEXT = "Waiting for a free trainer"
 TRAINING_TIMEOUT = 600
 # The network the Results and Draw tests read: well trained, and quick to train.
 TWO_EPOCH_SETTINGS = {"hidden_size": 32, "epochs": 2, "batch_size": 128}
+# The network the progress test trains: small batches make 20,000 steps, several seconds even on a
+# warm worker, so the bar (redrawn every half second) is seen moving; the two-epoch network can
+# finish between two redraws.
+PROGRESS_SETTINGS = {"hidden_size": 32, "epochs": 3, "batch_size": 8}
 # Read the progress bar's value and text in one go, as it can be redrawn between two reads.
 READ_PROGRESS = """() => {
     const bar = document.querySelector("[data-testid='stProgress']");
@@ -142,7 +146,7 @@ def test_student_trains_with_the_sliders_and_sees_progress_and_accuracy(app_serv
     click_sidebar_link(page, "Train")
     page.get_by_role("heading", name="Train a network", exact=True).wait_for()
 
-    submit_training(page, **TWO_EPOCH_SETTINGS)
+    submit_training(page, **PROGRESS_SETTINGS)
     page.locator(PROGRESS).wait_for()
     accuracy = main_metric(page, "Test accuracy")
     samples = watch_progress(page, finished=lambda samples: accuracy.count() > 0)
@@ -151,12 +155,12 @@ def test_student_trains_with_the_sliders_and_sees_progress_and_accuracy(app_serv
     print("progress samples:", samples)
     assert len(samples) >= 2, f"the progress bar never moved: {samples}"
     assert epoch_readings(samples), f"no epoch progress was shown: {samples}"
-    assert page.get_by_role("heading", name="Run 2×32 relu, 2 ep, batch 128", exact=True).is_visible()
+    assert page.get_by_role("heading", name="Run 2×32 relu, 3 ep, batch 8", exact=True).is_visible()
     # A run this short ends before the live curves are first drawn, so the page may still be
     # loading Plotly's script (a grey skeleton) when the metrics show; the curves follow.
     page.locator(f"[data-testid='stMain'] {PLOTLY_CHART}").first.wait_for(state="visible")
     assert percent(accuracy) > 90
-    assert page.locator("[data-testid='stSidebar']").get_by_text("2×32 relu, 2 ep, batch 128").is_visible()
+    assert page.locator("[data-testid='stSidebar']").get_by_text("2×32 relu, 3 ep, batch 8").is_visible()
     assert_no_exception(page)
 
 
