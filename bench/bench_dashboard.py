@@ -1,17 +1,22 @@
 """Benchmark: the dashboard in real Chromium, with trainings in Ray workers.
 
     TFDS_DATA_DIR=../shared/data/tfds python bench/bench_dashboard.py [memory|responsiveness] [port]
+        [--trainers-nice N]
 
 memory: one session presses Retrain (seed settings) 30 times in a row on one server. Prints the
     server's RSS and the Ray workers' RSS after the 1st and the 30th training, and click-to-test-
     accuracy times: the median of trainings 2–6 is the "warm server" figure (the 1st includes
     starting Ray and importing TensorFlow in the workers).
 responsiveness: Home opened in a fresh session 3 times on an idle server, then again while 5 other
-    sessions each train the Best MLP preset; prints both medians and their ratio.
+    sessions each train the Best MLP preset; prints both medians and their ratio. The five
+    training sessions run in a second Chromium; --trainers-nice N (default 0) lowers its CPU
+    priority, standing in for students whose browsers run on their own computers. The browser
+    that opens Home always runs at normal priority.
 Both print the load average, since the machine is shared, and first run the seed notebook's
 pipeline once (bench/seed_pipeline.py) to print each figure as a ratio against it.
 """
 
+import argparse
 import os
 import statistics
 import sys
@@ -89,14 +94,15 @@ def _home_seconds(browser, base_url):
     return seconds
 
 
-def responsiveness(port, seed):
+def responsiveness(port, seed, trainers_nice=0):
     with Server(port) as server, sync_playwright() as playwright:
         browser = launch(playwright)
+        trainer_browser = launch(playwright, niceness=trainers_nice)
         _home_seconds(browser, server.base_url)  # The first load of a server compiles its pages.
         idle = [_home_seconds(browser, server.base_url) for _ in range(HOME_LOADS)]
         trainers = []
         for _ in range(TRAINING_SESSIONS):
-            page = open_page(browser, f"{server.base_url}/Train")
+            page = open_page(trainer_browser, f"{server.base_url}/Train")
             page.get_by_text("Best MLP", exact=True).first.click()
             page.wait_for_timeout(500)
             click_button(page, "Retrain")
@@ -106,6 +112,8 @@ def responsiveness(port, seed):
         busy = [_home_seconds(browser, server.base_url) for _ in range(HOME_LOADS)]
         still_training = sum(page.get_by_role("button", name="Stop").count() > 0 for page in trainers)
         browser.close()
+        trainer_browser.close()
+    print(f"training sessions' browser niceness: {trainers_nice}")
     print(f"Home idle: {[round(s, 2) for s in idle]} s, median {statistics.median(idle):.2f} s")
     print(f"Home while {TRAINING_SESSIONS} sessions train ({still_training} still training at the end): "
           f"{[round(s, 2) for s in busy]} s, median {statistics.median(busy):.2f} s")
@@ -115,9 +123,16 @@ def responsiveness(port, seed):
 
 
 if __name__ == "__main__":
-    which = sys.argv[1] if len(sys.argv) > 1 else "memory"
-    port = int(sys.argv[2]) if len(sys.argv) > 2 else 8710
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("which", nargs="?", choices=("memory", "responsiveness"), default="memory")
+    parser.add_argument("port", nargs="?", type=int, default=8710)
+    parser.add_argument("--trainers-nice", type=int, default=0, choices=range(0, 20), metavar="0-19",
+                        help="CPU niceness of the training sessions' browser (responsiveness only)")
+    arguments = parser.parse_args()
     print(f"load average before: {os.getloadavg()}")
     seed_figures = measure_seed()
-    {"memory": memory, "responsiveness": responsiveness}[which](port, seed_figures)
+    if arguments.which == "memory":
+        memory(arguments.port, seed_figures)
+    else:
+        responsiveness(arguments.port, seed_figures, arguments.trainers_nice)
     print(f"load average after: {os.getloadavg()}")

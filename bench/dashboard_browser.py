@@ -79,8 +79,20 @@ def _rss_mb(pid):
     return 0.0
 
 
-def launch(playwright):
-    return playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+def launch(playwright, niceness=0):
+    """Starts headless Chromium; with `niceness` > 0 the browser runs at that lower CPU priority.
+
+    A class's students each run their browser on their own computer. A bench that plays several
+    students on one machine can lower their browsers' priority, so that their drawing competes
+    less with the server and with the one browser being measured.
+    """
+    executable = "/usr/bin/chromium"
+    if niceness:
+        executable = os.path.join(tempfile.mkdtemp(prefix="bench-chromium-"), "chromium")
+        with open(executable, "w") as script:
+            script.write(f'#!/bin/sh\nexec nice -n {int(niceness)} /usr/bin/chromium "$@"\n')
+        os.chmod(executable, 0o755)
+    return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
 
 
 def open_page(browser, url):
