@@ -1,5 +1,6 @@
 """Shared fixtures: the offline tfds folder, one tiny trained run and the Ray instance trainings use."""
 
+import functools
 import os
 import pathlib
 import shutil
@@ -28,6 +29,38 @@ def _show_app_errors_in_full():
 
 
 _show_app_errors_in_full()
+
+
+def _scan_installed_components_once_per_session():
+    """Every new AppTest scans all ~270 installed packages' metadata for Streamlit components.
+
+    That scan took about 0.5 s of each AppTest's first run, over a hundred times a session, and its
+    answer cannot change while the tests run (nothing installs packages mid-session). Each AppTest
+    still builds and fills its own component registry from the answer; only the scan is shared.
+    """
+    from streamlit.components.v2 import manifest_scanner
+
+    scan = functools.lru_cache(maxsize=1)(manifest_scanner.scan_component_manifests)
+    manifest_scanner.scan_component_manifests = lambda max_workers=None: list(scan())
+
+
+_scan_installed_components_once_per_session()
+
+
+def _clean_after_each_script_run_as_the_keras_free_server_does():
+    """After every script run Streamlit calls `keras.backend.clear_session()` if Keras is imported.
+
+    The dashboard's server never imports Keras (tests/test_keras_free_server.py checks it), so
+    there that cleanup does nothing. The test process imports Keras because it trains runs, and the
+    cleanup's full garbage collection then cost 0.25 s or more of every AppTest run, a cost the
+    product never pays. The other module it cleans up, matplotlib, the app does not use.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    script_runner._clean_problem_modules = lambda: None
+
+
+_clean_after_each_script_run_as_the_keras_free_server_does()
 
 
 @pytest.fixture(scope="session")
