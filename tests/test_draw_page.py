@@ -8,10 +8,10 @@ import shutil
 
 import numpy as np
 import pytest
-import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from app_helpers import forget_cached_resources
 from broken_runs import corrupt_weights
 from conftest import REPO_ROOT
 from dashboard import draw_view
@@ -53,9 +53,9 @@ def trained_store(tmp_path_factory, data_dir, tiny_result):
 @pytest.fixture(autouse=True)
 def fresh_caches():
     """The cached run store reads $MNIST_RUNS_DIR once, so each test starts without it."""
-    st.cache_resource.clear()
+    forget_cached_resources()
     yield
-    st.cache_resource.clear()
+    forget_cached_resources()
 
 
 @pytest.fixture(scope="module")

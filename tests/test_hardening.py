@@ -20,11 +20,10 @@ import tomllib
 import keras
 import numpy as np
 import pytest
-import streamlit as st
 from PIL import Image
 from streamlit import config as streamlit_config
 
-from app_helpers import open_page, texts, use_fresh_store
+from app_helpers import forget_cached_resources, open_page, texts, use_fresh_store
 from broken_runs import copy_run, corrupt_weights
 from conftest import REPO_ROOT
 from dashboard import draw_view, manage_view, state
@@ -121,9 +120,9 @@ def as_visitor():
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
-    st.cache_resource.clear()
+    forget_cached_resources()
     yield
-    st.cache_resource.clear()
+    forget_cached_resources()
 
 
 # ---------------------------------------------------------------- tracebacks where one line is due
