@@ -95,11 +95,15 @@ def ray_instance():
     """One embedded Ray instance (2 CPUs, bound to 127.0.0.1) shared by every test that trains.
 
     It is the same instance the dashboard starts for itself, so the pages' trainings run in Ray
-    workers in tests too; it is shut down when the session ends.
+    workers in tests too; it is shut down when the session ends. As on the server, connecting a
+    trainer starts warming one worker per CPU (TensorFlow import, dataset read, ~5 s each) without
+    waiting, so that happens beside the tests that come before the first training.
     """
     from mnist_core import cluster
+    from mnist_core.remote import RayTrainer
 
     ray = cluster.connect(None, num_cpus=2)
+    RayTrainer(None, num_cpus=2).connect()
     yield ray
     ray.shutdown()
 
