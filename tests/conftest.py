@@ -121,6 +121,16 @@ def _ray_before_any_test(request):
         request.getfixturevalue("ray_instance")
 
 
+@pytest.fixture
+def forgotten_caches():
+    """Forgets the app's cached store, job manager and run listing before and after a page test."""
+    from app_helpers import forget_cached_resources
+
+    forget_cached_resources()
+    yield
+    forget_cached_resources()
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Removes the session's decoded-array cache."""
     shutil.rmtree(CACHE_DIR, ignore_errors=True)

@@ -11,7 +11,6 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from app_helpers import forget_cached_resources
 from broken_runs import corrupt_weights
 from conftest import REPO_ROOT
 from dashboard import draw_view
@@ -50,12 +49,8 @@ def trained_store(tmp_path_factory, data_dir, tiny_result):
         yield run
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    """The cached run store reads $MNIST_RUNS_DIR once, so each test starts without it."""
-    forget_cached_resources()
-    yield
-    forget_cached_resources()
+# The cached run store reads $MNIST_RUNS_DIR once, so each test starts without it.
+pytestmark = pytest.mark.usefixtures("forgotten_caches")
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 from streamlit import config as streamlit_config
 
-from app_helpers import forget_cached_resources, open_page, texts, use_fresh_store
+from app_helpers import open_page, texts, use_fresh_store
 from broken_runs import copy_run, corrupt_weights
 from conftest import REPO_ROOT
 from dashboard import draw_view, manage_view, state
@@ -118,11 +118,8 @@ def as_visitor():
     streamlit_config.set_option("client.showErrorDetails", previous)
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    forget_cached_resources()
-    yield
-    forget_cached_resources()
+# The cached run store reads $MNIST_RUNS_DIR once, so each test starts without it.
+pytestmark = pytest.mark.usefixtures("forgotten_caches")
 
 
 # ---------------------------------------------------------------- tracebacks where one line is due
