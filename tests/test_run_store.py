@@ -163,7 +163,7 @@ def test_run_json_holds_rounded_probabilities_and_metadata(store, trained):
     assert probabilities.shape == (len(trained.evaluation.misclassified), 10)
     np.testing.assert_array_equal(probabilities, np.round(probabilities, 4))
     assert record["versions"]["keras"] == "3.15.1"
-    assert saved.label == f"{TINY_CONFIG.describe()} · {trained.evaluation.accuracy:.2%}"
+    assert saved.config == TINY_CONFIG and saved.test_accuracy == pytest.approx(trained.evaluation.accuracy)
 
 
 def test_run_ids_are_unique_and_listed_newest_first(store, trained):
