@@ -42,12 +42,17 @@ def open_page(relative_path, timeout=120):
     return app
 
 
+# A page rerun takes 0.05–0.3 s here, and the job manager reads Ray's progress every 0.2 s, so a
+# shorter pause than the page's own redraws (0.5 and 1 s) finds a finished training sooner at little cost.
+RERUN_PAUSE_SECONDS = 0.2
+
+
 def rerun_until(app, condition, timeout=180):
     """Reruns the page until `condition(app)` holds, as the browser's polling would."""
     deadline = time.monotonic() + timeout
     while not condition(app):
         assert time.monotonic() < deadline, "the page never reached the expected state"
-        time.sleep(0.5)
+        time.sleep(RERUN_PAUSE_SECONDS)
         app.run()
         assert not app.exception, app.exception
     return app
