@@ -121,6 +121,28 @@ def _ray_before_any_test(request):
         request.getfixturevalue("ray_instance")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_process_checks_before_any_test(request, _ray_before_any_test):
+    """Starts the selected tests' fresh-process checks before the first test, and stops leftovers.
+
+    Those checks each start a new Python that imports TensorFlow or Streamlit and waits ~5 s; begun
+    here, they run on the second core beside the tests before them instead of one after another,
+    alone. A test module offers this with `start_in_background(test_name, request)`, which returns
+    the started `subprocess.Popen` (or None), and collects the output in the test itself.
+    """
+    started = []
+    for item in request.session.items:
+        start = getattr(item.module, "start_in_background", None)
+        process = start(item.originalname, request) if start is not None else None
+        if process is not None:
+            started.append(process)
+    yield
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
 @pytest.fixture
 def forgotten_caches():
     """Forgets the app's cached store, job manager and run listing before and after a page test."""
