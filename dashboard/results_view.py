@@ -6,14 +6,11 @@ import streamlit as st
 from dashboard import glossary, state, widgets
 from dashboard.gallery import enlarged, percent, show_gallery
 from dashboard.run_figures import show_run_figures
-from dashboard.glossary import tr
 from mnist_core.model import count_parameters
-from mnist_core.run_store import RunNotFoundError
 
 GALLERY_SIZE = 24
 RUNS_KEY = "results_runs"
 DETAIL_KEY = "results_detail_run"
-CONFIRM_DELETE_KEY = "results_confirm_delete"
 # Every setting a legend may name, in reading order; a legend names one only when the runs differ in it.
 _LEGEND_SETTINGS = {
     "hidden_layers": lambda config: f"{config.hidden_layers}×{config.hidden_size}",
@@ -182,35 +179,6 @@ def misclassified_gallery(run, dataset, limit=GALLERY_SIZE):
     return images, captions
 
 
-def delete_run(run_id):
-    """Deletes a stored run; a button callback, so the page that follows no longer shows it.
-
-    It also unticks the confirmation and drops the run from the compared runs; when it was the
-    only one compared, the active run (the newest, once the deleted one is gone) takes its place.
-    The permission is checked again here, as the callback runs on what the browser sent.
-    """
-    runs, _ = state.list_runs()
-    run = next((stored for stored in runs if stored.run_id == run_id), None)
-    if run is not None and not state.may_delete(run):
-        st.toast(tr("Only the student who trained this run, or the teacher, can delete it.",
-                    "只有训练这个运行的学生或老师才能删除它。"), icon=":material/block:")
-        return
-    try:
-        state.get_store().delete(run_id)
-    except RunNotFoundError:
-        pass  # Another session deleted it first, which is all that was asked for.
-    except OSError as error:
-        st.toast(tr(f"Run {run_id} could not be deleted: {state.visible(error)}",
-                    f"无法删除运行 {run_id}：{state.visible(error)}"), icon=":material/error:")
-        return
-    st.session_state[CONFIRM_DELETE_KEY] = False
-    remaining = [chosen for chosen in st.session_state.get(RUNS_KEY, []) if chosen != run_id]
-    fallback = state.active_run()
-    if not remaining and fallback is not None:
-        remaining = [fallback.run_id]
-    # Assigning the value, rather than removing the key, also updates the widget in the browser.
-    st.session_state[RUNS_KEY] = remaining
-    st.toast(glossary.tr(f"Deleted run {run_id}.", f"已删除运行 {run_id}。"), icon=":material/delete:")
 
 
 def show_test_summary(run):

@@ -65,12 +65,6 @@ class Run:
         """Number of whole epochs trained (a stop can cut the last one short)."""
         return sum(fraction == 1.0 for fraction in self.history["epoch_fraction"])
 
-    @property
-    def label(self):
-        """Returns a short human label such as '2×50 relu, 5 ep, batch 100 · 96.77%'."""
-        label = f"{self.config.describe()} · {self.test_accuracy:.2%}"
-        return f"{label} (stopped)" if self.stopped else label
-
     def load_model(self):
         """Returns the trained network as a NumPy `Network`, read from disk once per process.
 

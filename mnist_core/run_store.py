@@ -214,7 +214,8 @@ def _recency(run):
 
 def _write_json(path, record):
     with open(path, "w", encoding="utf-8") as file:
-        json.dump(record, file, separators=(",", ":"))
+        # json.dumps encodes in C; json.dump into a file takes Python's encoder, about three times slower.
+        file.write(json.dumps(record, separators=(",", ":")))
         file.flush()
         os.fsync(file.fileno())
 

@@ -66,5 +66,5 @@ with download_column:
         st.download_button(tr("Download settings and results (.json)", "下载设置和结果（.json）"), files[RUN_FILE], file_name=f"{chosen_id}.json",
                            mime="application/json", on_click="ignore", icon=":material/description:")
 with delete_column:
-    manage_view.delete_controls(next(stored for stored in runs if stored.run_id == chosen_id))
+    manage_view.delete_controls(next(stored for stored in runs if stored.run_id == chosen_id), results_view.RUNS_KEY)
     manage_view.teacher_login()

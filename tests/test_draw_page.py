@@ -8,7 +8,6 @@ import shutil
 
 import numpy as np
 import pytest
-import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -50,12 +49,8 @@ def trained_store(tmp_path_factory, data_dir, tiny_result):
         yield run
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    """The cached run store reads $MNIST_RUNS_DIR once, so each test starts without it."""
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
+# The cached run store reads $MNIST_RUNS_DIR once, so each test starts without it.
+pytestmark = pytest.mark.usefixtures("forgotten_caches")
 
 
 @pytest.fixture(scope="module")

@@ -50,17 +50,22 @@ def stroke(side=280):
     return ink
 
 
-# (name, what replaces the canvas' drawing, text of the one error line or None for a reading).
-FORGED = [
-    ("bad-base64", {"data": "data:image/png;base64,@@@not base64@@@"}, "base64"),
-    ("no-base64-marker", {"data": "data:image/png,iVBORw0KGgo="}, "base64"),
-    ("four-by-four", {"data": png_url(np.full((4, 4, 4), 255, np.uint8))}, "at least 8×8"),
-    ("huge", {"data": huge_png_url(9000)}, "megapixels"),
-    ("sixteen-bit", {"data": png_url((stroke() * 65535).astype(np.uint16))}, None),
-    ("two-channel", {"data": png_url(np.dstack([(stroke() * 255).astype(np.uint8)] * 2))}, None),
-    # Last, as the page replaces a canvas whose state is not even an object with a fresh one.
-    ("not-an-object", {"drawing": "not a drawing"}, "not a drawing"),
-]
+def forged_cases():
+    """Returns (name, what replaces the canvas' drawing, text of the one error line or None for a reading).
+
+    Built when the test runs, not on import: compressing the huge PNG takes a second or two, which
+    every test session would otherwise pay while collecting, the fast tier included.
+    """
+    return [
+        ("bad-base64", {"data": "data:image/png;base64,@@@not base64@@@"}, "base64"),
+        ("no-base64-marker", {"data": "data:image/png,iVBORw0KGgo="}, "base64"),
+        ("four-by-four", {"data": png_url(np.full((4, 4, 4), 255, np.uint8))}, "at least 8×8"),
+        ("huge", {"data": huge_png_url(9000)}, "megapixels"),
+        ("sixteen-bit", {"data": png_url((stroke() * 65535).astype(np.uint16))}, None),
+        ("two-channel", {"data": png_url(np.dstack([(stroke() * 255).astype(np.uint8)] * 2))}, None),
+        # Last, as the page replaces a canvas whose state is not even an object with a fresh one.
+        ("not-an-object", {"drawing": "not a drawing"}, "not a drawing"),
+    ]
 
 
 def forge(websocket, forged):
@@ -116,7 +121,7 @@ def test_forged_canvas_messages_are_one_line_in_chromium(server_with_a_run, new_
     page.locator(READING).filter(has_text="The network reads").wait_for()
     baseline = peak_memory_mb(server_with_a_run)
     outcomes = {}
-    for name, replacement, expected in FORGED:
+    for name, replacement, expected in forged_cases():
         forged.clear()
         forged.update(replacement)
         draw_one(page)

@@ -10,10 +10,10 @@ from types import SimpleNamespace
 import numpy as np
 import pyarrow as pa
 import pytest
-import streamlit as st
 from streamlit.proto.PlotlyChart_pb2 import PlotlyChart as PlotlyChartProto
 from streamlit.testing.v1 import AppTest
 
+from app_helpers import forget_cached_resources
 from dashboard import charts, inside_view, manage_view, results_view, state, widgets
 from mnist_core.config import TrainConfig
 from mnist_core.data import load_dataset
@@ -57,7 +57,7 @@ def stopped_store(tmp_path_factory, data_dir):
 def use_store(monkeypatch, root):
     """Points the app at `root` and forgets every cached store and dataset of earlier tests."""
     monkeypatch.setenv(RUNS_DIR_VARIABLE, str(root))
-    st.cache_resource.clear()
+    forget_cached_resources()
 
 
 def run_page():

@@ -163,7 +163,7 @@ def test_run_json_holds_rounded_probabilities_and_metadata(store, trained):
     assert probabilities.shape == (len(trained.evaluation.misclassified), 10)
     np.testing.assert_array_equal(probabilities, np.round(probabilities, 4))
     assert record["versions"]["keras"] == "3.15.1"
-    assert saved.label == f"{TINY_CONFIG.describe()} · {trained.evaluation.accuracy:.2%}"
+    assert saved.config == TINY_CONFIG and saved.test_accuracy == pytest.approx(trained.evaluation.accuracy)
 
 
 def test_run_ids_are_unique_and_listed_newest_first(store, trained):
@@ -221,7 +221,6 @@ def test_stopped_run_is_saved_but_never_reused_and_real_training_is_stored(store
 
     assert reused is False and run.stopped is True
     assert len(run.history["loss"]) == 1 and run.epochs_trained == 0
-    assert run.label.endswith("(stopped)")
     assert [listed.run_id for listed in store.list()] == [run.run_id]
     assert store.load(run.run_id).stopped is True
     assert store.find(TINY_CONFIG) is None
