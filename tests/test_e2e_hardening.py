@@ -56,13 +56,15 @@ def forged_cases():
     Built when the test runs, not on import: compressing the huge PNG takes a second or two, which
     every test session would otherwise pay while collecting, the fast tier included.
     """
+    # No two cases in a row end the same way, so the test can wait for each case's own outcome
+    # instead of reading what the previous case left on the page.
     return [
         ("bad-base64", {"data": "data:image/png;base64,@@@not base64@@@"}, "base64"),
-        ("no-base64-marker", {"data": "data:image/png,iVBORw0KGgo="}, "base64"),
-        ("four-by-four", {"data": png_url(np.full((4, 4, 4), 255, np.uint8))}, "at least 8×8"),
-        ("huge", {"data": huge_png_url(9000)}, "megapixels"),
         ("sixteen-bit", {"data": png_url((stroke() * 65535).astype(np.uint16))}, None),
+        ("four-by-four", {"data": png_url(np.full((4, 4, 4), 255, np.uint8))}, "at least 8×8"),
         ("two-channel", {"data": png_url(np.dstack([(stroke() * 255).astype(np.uint8)] * 2))}, None),
+        ("no-base64-marker", {"data": "data:image/png,iVBORw0KGgo="}, "base64"),
+        ("huge", {"data": huge_png_url(9000)}, "megapixels"),
         # Last, as the page replaces a canvas whose state is not even an object with a fresh one.
         ("not-an-object", {"drawing": "not a drawing"}, "not a drawing"),
     ]
@@ -125,6 +127,10 @@ def test_forged_canvas_messages_are_one_line_in_chromium(server_with_a_run, new_
         forged.clear()
         forged.update(replacement)
         draw_one(page)
+        # A large forged message reaches the server late, after the page last showed "not running".
+        outcome = page.locator(READING).filter(has_text="The network reads") if expected is None else \
+            page.locator(ERROR_ALERT).filter(has_text=expected)
+        outcome.first.wait_for()
         wait_for_idle(page)
         save_screenshot(page, f"forged-canvas-{name}")
         errors = page.locator(ERROR_ALERT).all_inner_texts()
