@@ -7,7 +7,7 @@ import pytest
 
 from streamlit.testing.v1 import AppTest
 
-from app_helpers import open_page, rerun_until, texts, use_fresh_store
+from app_helpers import open_page, rerun_until, texts, use_fresh_store, vega_spec
 from conftest import REPO_ROOT
 
 TRAIN_PAGE = "pages/1_Train.py"
@@ -50,7 +50,12 @@ def test_training_shows_curves_and_test_metrics_then_reuses_them(fresh_store):
     app = train_tiny(open_page(TRAIN_PAGE))
     accuracy = next(metric for metric in app.main.metric if metric.label == "Test accuracy").value
     assert 85 < float(accuracy.rstrip("%")) < 100
-    assert len(app.get("plotly_chart")) == 1
+    loss, accuracy = [vega_spec(chart) for chart in app.main.get("vega_lite_chart")]
+    assert (loss["title"], accuracy["title"]) == ("Loss (lower is better)", "Accuracy (higher is better)")
+    validation = [row for row in accuracy["data"]["values"] if row["split"] == "validation (end of epoch)"]
+    assert [row["epoch"] for row in validation] == [1.0]
+    assert validation[0]["value"] == pytest.approx(float(next(
+        metric for metric in app.main.metric if metric.label == "Validation accuracy").value.rstrip("%")) / 100, abs=1e-4)
     assert "Trained in" in texts(app)
     assert len(list(fresh_store.iterdir())) == 1, "the run is stored"
     app.run()
