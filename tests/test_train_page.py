@@ -50,9 +50,9 @@ def test_training_shows_curves_and_test_metrics_then_reuses_them(fresh_store):
     app = train_tiny(open_page(TRAIN_PAGE))
     accuracy = next(metric for metric in app.main.metric if metric.label == "Test accuracy").value
     assert 85 < float(accuracy.rstrip("%")) < 100
-    loss, accuracy = [vega_spec(chart) for chart in app.main.get("vega_lite_chart")]
-    assert (loss["title"], accuracy["title"]) == ("Loss (lower is better)", "Accuracy (higher is better)")
-    validation = [row for row in accuracy["data"]["values"] if row["split"] == "validation (end of epoch)"]
+    loss_chart, accuracy_chart = [vega_spec(chart) for chart in app.main.get("vega_lite_chart")]
+    assert (loss_chart["title"], accuracy_chart["title"]) == ("Loss (lower is better)", "Accuracy (higher is better)")
+    validation = [row for row in accuracy_chart["data"]["values"] if row["split"] == "validation (end of epoch)"]
     assert [row["epoch"] for row in validation] == [1.0]
     assert validation[0]["value"] == pytest.approx(float(next(
         metric for metric in app.main.metric if metric.label == "Validation accuracy").value.rstrip("%")) / 100, abs=1e-4)
