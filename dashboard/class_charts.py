@@ -73,6 +73,7 @@ def confusion_spec(confusion, class_names):
              "dark": bool(np.log1p(confusion[row, column]) > 0.6 * largest)}
             for row, true_name in enumerate(names) for column, predicted_name in enumerate(names)]
     true_title, predicted_title = glossary.tr("true", "真实"), glossary.tr("predicted", "预测")
+    images_title = glossary.tr("images", "图像数")
     selected = {"param": CELL_SELECTION, "empty": False}
     return {
         "data": {"values": rows},
@@ -87,15 +88,15 @@ def confusion_spec(confusion, class_names):
                          "select": {"type": "point", "fields": ["true", "predicted"], "toggle": False}}],
              "mark": {"type": "rect", "cursor": "pointer"},
              "encoding": {
-                 "color": {"field": "images", "type": "quantitative", "scale": {"type": "symlog", "scheme": "blues"},
-                           "legend": None},
+                 "color": {"field": "images", "type": "quantitative", "title": images_title,
+                           "scale": {"type": "symlog", "scheme": "blues"}, "legend": None},
                  "stroke": {"condition": selected | {"value": SELECTED_CELL_COLOUR}, "value": None},
                  "strokeWidth": {"condition": selected | {"value": 4}, "value": 0},
                  "tooltip": [{"field": "true", "title": true_title}, {"field": "predicted", "title": predicted_title},
-                             {"field": "images", "title": glossary.tr("images (click to see them)", "图像数（点击查看）")}],
+                             {"field": "images", "title": images_title + glossary.tr(" (click to see them)", "（点击查看）")}],
              }},
             {"mark": {"type": "text", "fontSize": 12, "tooltip": None},
-             "encoding": {"text": {"field": "images", "type": "quantitative"},
+             "encoding": {"text": {"field": "images", "type": "quantitative", "title": images_title},
                           "color": {"condition": {"test": "datum.dark", "value": "white"}, "value": "black"}}},
         ],
     }
