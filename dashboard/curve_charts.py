@@ -47,10 +47,12 @@ def curves_specs(history, step_history=None, epochs=None):
     specs = []
     for metric, title, value_format in _metrics():
         if steps:
-            train_rows = [_row(training, position, value, False) for position, value in zip(steps["position"], steps[metric])]
+            train_rows = [_row(training, position, value, False)
+                          for position, value in zip(steps["position"], steps[metric])]
         else:
             train_rows = [_row(training, end, value, True) for end, value in zip(ends, history.get(metric, []))]
-        validation_rows = [_row(validation, end, value, True) for end, value in zip(ends, history.get("val_" + metric, []))]
+        validation_rows = [_row(validation, end, value, True)
+                           for end, value in zip(ends, history.get("val_" + metric, []))]
         rows = train_rows + validation_rows + [{"kind": "axis_end", "epoch": axis_end}]
         specs.append(_curve_spec(rows, title, value_format, metric, [training, validation]))
     return specs
@@ -81,7 +83,8 @@ def _curve_spec(rows, title, value_format, metric, splits):
     return {
         "title": title,
         "data": {"values": rows},
-        "encoding": {"x": {"field": "epoch", "type": "quantitative", "title": glossary.tr("epochs trained", "已训练的轮数"),
+        "encoding": {"x": {"field": "epoch", "type": "quantitative",
+                           "title": glossary.tr("epochs trained", "已训练的轮数"),
                            "scale": {"nice": False, "zero": True}, "axis": {"tickMinStep": 1}}},
         "layer": [
             {"transform": [curve], "mark": {"type": "line", "strokeWidth": 2.5},
@@ -89,7 +92,8 @@ def _curve_spec(rows, title, value_format, metric, splits):
             {"transform": [curve, {"filter": "datum.marked"}], "mark": {"type": "point", "filled": True, "size": 50},
              "encoding": {"y": y_axis, "color": colour | {"legend": None}, "tooltip": tooltip}},
             # The axis's end: an invisible rule, so it can move without the spec changing.
-            {"transform": [{"filter": "datum.kind == 'axis_end'"}], "mark": {"type": "rule", "opacity": 0, "tooltip": None}},
+            {"transform": [{"filter": "datum.kind == 'axis_end'"}],
+             "mark": {"type": "rule", "opacity": 0, "tooltip": None}},
         ],
     }
 
@@ -198,7 +202,8 @@ def sweep_specs(rows, field_label, all_values):
                             {"field": key, "title": title, "format": value_format}],
             },
             "layer": [
-                {"mark": {"type": "line", "point": {"size": 70, "filled": True}, "color": TRAIN_COLOUR, "strokeWidth": 2.5}},
+                {"mark": {"type": "line", "point": {"size": 70, "filled": True}, "color": TRAIN_COLOUR,
+                          "strokeWidth": 2.5}},
                 {"mark": {"type": "text", "dy": -12, "fontSize": 12},
                  "encoding": {"text": {"field": key, "type": "quantitative", "format": value_format}}},
             ],
