@@ -193,6 +193,11 @@ def test_results_page_shows_curves_confusion_matrix_and_runs_table(app_server, p
         images.nth(min(count, 32) - 1).wait_for()
     assert images.count() == min(count, 32), f"{images.count()} images for a cell of {count}"
     save_screenshot(page, "results-confusion-cell-clicked")
+    # A double click clears the selection, as the caption says, and the hint comes back.
+    page.locator(CONFUSION_CHART).dblclick(position={"x": 60, "y": 60})
+    page.get_by_text("Click a cell of the confusion matrix to see its images.").wait_for()
+    wait_for_idle(page)
+    assert images.count() == 0
     assert main_metric(page, "Test accuracy").is_visible()
     assert page.get_by_text("Test results of 2×32 relu, 2 ep, batch 128").is_visible()
     assert_no_exception(page)
