@@ -21,6 +21,16 @@ def fresh_store(monkeypatch, tmp_path):
     return tmp_path / "runs"
 
 
+def open_code_box(app):
+    """Opens the Keras code box, as a click on it does, and reruns the page."""
+    from dashboard.train_view import CODE_BOX_KEY
+
+    app.session_state[CODE_BOX_KEY] = True
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
 def test_controls_default_to_the_seed_notebook(fresh_store):
     app = open_page(TRAIN_PAGE)
     assert app.select_slider(key="hidden_size").value == 50
@@ -97,7 +107,8 @@ def test_presets_fill_the_controls_and_the_keras_code_follows(fresh_store):
     app.pills(key="preset").set_value("Tiny").run()
     assert app.select_slider(key="hidden_size").value == 16 and app.slider(key="hidden_layers").value == 1
     assert "**Tiny** —" in texts(app)
-    code = app.code[0].value
+    assert not app.code, "the listing waits until its box is opened"
+    code = open_code_box(app).code[0].value
     assert code.count("layers.Dense(16, activation=\"relu\")") == 1 and "epochs=5" in code
     compile(code, "<keras_code>", "exec")
 
@@ -136,7 +147,7 @@ def test_settings_update_the_size_estimate_and_code_without_training(fresh_store
     app.select_slider(key="hidden_size").set_value(128).run()
     assert not app.exception
     assert "118,282 trainable parameters" in texts(app), "the size follows the slider at once"
-    assert app.code[0].value.count('layers.Dense(128, activation="relu")') == 2
+    assert open_code_box(app).code[0].value.count('layers.Dense(128, activation="relu")') == 2
     assert "Press **Train**" in texts(app) and not app.get("progress"), "nothing started"
     from dashboard import state
 
