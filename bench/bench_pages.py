@@ -9,7 +9,7 @@ the first visit, as a student's browser does when they reload or open another pa
 
     "appears"  seconds from navigation until the page's title (its first h1) is visible;
     "complete" seconds until the page's script has finished running;
-    "chart"    seconds from the Results title to its first drawn Plotly chart.
+    "chart"    seconds from the Results title to its first drawn chart.
 
 The goals (issue 11, item 3): warm page load at most 1.5× the bare app, the first page of a fresh
 server at most 3× the bare app, the first Results chart at most 2 s after the page appears.
@@ -34,7 +34,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHROMIUM_PATH = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 IDLE_SELECTOR = "[data-test-script-state='notRunning']"
-# The first drawn chart of either kind: Results draws its curves with Vega-Lite, its other charts with Plotly.
+# The first drawn chart of either kind: Results draws its charts with Vega-Lite, only its weights tab with Plotly.
 CHART_SELECTOR = ("[data-testid='stMain'] .js-plotly-plot .main-svg, "
                   "[data-testid='stMain'] [data-testid='stVegaLiteChart'] canvas, "
                   "[data-testid='stMain'] [data-testid='stVegaLiteChart'] svg.marks")

@@ -1,29 +1,10 @@
-"""Plotly figures for confusion matrices, per-class accuracy, probabilities and 28×28 images."""
+"""Plotly figures of Draw's probabilities and 28×28 images, and of Results' first-layer weights."""
 
 import numpy as np
 import plotly.express as px
 import plotly.graph_objects as go
 
 from dashboard import glossary
-
-
-def confusion_figure(confusion, class_names):
-    """The confusion matrix as a heatmap: rows are true classes, columns predictions."""
-    confusion = np.asarray(confusion)
-    names = [str(name) for name in class_names]
-    figure = go.Figure(
-        go.Heatmap(
-            z=np.log1p(confusion), x=names, y=names, customdata=confusion, colorscale="Blues",
-            showscale=False, text=confusion, texttemplate="%{text}",
-            hovertemplate="true %{y}, predicted %{x}: %{customdata} images<extra></extra>",
-        )
-    )
-    # The top margin keeps Plotly's hover toolbar clear of the class names on top.
-    figure.update_layout(height=480, margin={"t": 40, "b": 10, "l": 10, "r": 10},
-                         xaxis_title=glossary.tr("predicted", "预测"), yaxis_title=glossary.tr("true", "真实"))
-    figure.update_yaxes(autorange="reversed", type="category")
-    figure.update_xaxes(type="category", side="top")
-    return figure
 
 
 def probabilities_figure(probabilities, class_names, value_labels=None):
@@ -63,36 +44,6 @@ def image_figure(image, title="", colorscale="gray", zero_centred=False):
     return figure
 
 
-def per_class_figure(per_class_accuracy, class_names, overall_accuracy=None):
-    """A bar chart of test accuracy per true class, the weakest class highlighted.
-
-    The axis starts at 0, so bar heights compare honestly; the value printed on each bar and the
-    red weakest bar show the few-percent differences a zoomed axis would exaggerate.
-
-    Args:
-        per_class_accuracy: ten shares of each class's test images classified correctly.
-        class_names: the ten class names, in label order.
-        overall_accuracy: when given, drawn as a dotted line so classes below average stand out.
-    """
-    accuracy = np.asarray(per_class_accuracy, dtype=float)
-    colours = ["#d62728" if index == accuracy.argmin() else "#1f77b4" for index in range(len(accuracy))]
-    figure = go.Figure(
-        go.Bar(x=[str(name) for name in class_names], y=accuracy, marker_color=colours,
-               text=[f"{value:.1%}" for value in accuracy], textposition="inside", insidetextanchor="end",
-               textangle=-90, textfont={"color": "white"},
-               hovertemplate=glossary.tr("true class %{x}: %{y:.2%} correct", "真实类别 %{x}：%{y:.2%} 正确")
-               + "<extra></extra>")
-    )
-    if overall_accuracy is not None:
-        figure.add_hline(y=overall_accuracy, line_dash="dot", line_color="#555")
-    # The top margin keeps Plotly's hover toolbar clear of the bars.
-    figure.update_layout(height=440, margin={"t": 45, "b": 10, "l": 10, "r": 10},
-                         xaxis_title=glossary.tr("true class", "真实类别"),
-                         yaxis={"range": [0, 1.0], "tickformat": ".0%", "title": glossary.tr("test accuracy", "测试准确率")})
-    figure.update_xaxes(type="category")
-    return figure
-
-
 def saliency_figure(pixel_map, title=""):
     """A 28×28 gradient × input map in red (towards the answer) and blue (away), white at zero.
 
@@ -100,40 +51,6 @@ def saliency_figure(pixel_map, title=""):
     """
     figure = image_figure(pixel_map, title, colorscale="RdBu_r", zero_centred=True)
     figure.update_traces(hovertemplate="row %{y}, col %{x}: %{z:+.3g}<extra></extra>")
-    return figure
-
-
-_SELECTED_CELL_COLOUR = "#ff7f0e"
-
-
-def selectable_confusion_figure(confusion, class_names):
-    """confusion_figure with an invisible, clickable marker on every cell, for on_select.
-
-    Plotly cannot select heatmap cells (Streamlit then receives an empty selection), so a
-    scatter point sits on each cell instead: clicking a cell selects its point, which reports the
-    cell's x (the predicted class) and y (the true class) and is outlined while selected.
-    """
-    confusion = np.asarray(confusion)
-    names = [str(name) for name in class_names]
-    figure = confusion_figure(confusion, names)
-    # The markers take the hover too, as the heatmap's own labels would hide theirs.
-    figure.update_traces(hoverinfo="skip", hovertemplate=None, selector={"type": "heatmap"})
-    figure.add_trace(
-        go.Scatter(
-            x=names * len(names), y=[name for name in names for _ in names], customdata=confusion.ravel(),
-            mode="markers", showlegend=False, name=glossary.tr("cells", "单元格"),
-            marker={"symbol": "square-open", "size": 38, "opacity": 0, "color": _SELECTED_CELL_COLOUR,
-                    "line": {"width": 3}},
-            selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 0}},
-            hovertemplate=glossary.tr("true %{y}, predicted %{x}: %{customdata} images. Click to see them.<extra></extra>",
-                                      "真实 %{y}，预测 %{x}：%{customdata} 张图像。点击查看。<extra></extra>"),
-        )
-    )
-    # Markers would otherwise pad the axes, leaving a gap around the heatmap. Fixed ranges also
-    # keep a drag from zooming in, which would only get in the way of clicking a cell.
-    figure.update_xaxes(range=[-0.5, len(names) - 0.5], fixedrange=True, showgrid=False, zeroline=False)
-    figure.update_yaxes(range=[len(names) - 0.5, -0.5], autorange=False, fixedrange=True, showgrid=False,
-                        zeroline=False)
     return figure
 
 

@@ -1,25 +1,26 @@
-"""Plotly figures of training: loss and accuracy curves of one or several runs, and sweep results."""
+"""Vega-Lite specs of training: loss and accuracy curves of one or several runs, and sweep results."""
 
 import math
 
-import plotly.graph_objects as go
-from plotly.colors import qualitative
-from plotly.subplots import make_subplots
-
 from dashboard import glossary
 
-_COLOURS = qualitative.Plotly
+# One colour per compared run: Plotly's ten qualitative colours, written out so this module needs no Plotly.
+_COLOURS = ["#636EFA", "#EF553B", "#00CC96", "#AB63FA", "#FFA15A", "#19D3F3", "#FF6692", "#B6E880", "#FF97FF",
+            "#FECB52"]
 # One run's training and validation curves differ in colour, not only in dash.
 TRAIN_COLOUR = "#1f77b4"
 VALIDATION_COLOUR = "#ff7f0e"
-# Plotly's hover toolbar sits over the chart titles; dragging still zooms and a double click resets.
-PLOTLY_CONFIG = {"displayModeBar": False}
 # Pixels of a Vega-Lite curves chart, legend included; the plot itself gets about two thirds.
 CURVES_HEIGHT = 420
 
 
-def curves_figure(history, step_history=None, epochs=None):
-    """Loss and accuracy of one run: training in blue, validation in orange, against epochs.
+def curves_specs(history, step_history=None, epochs=None):
+    """Vega-Lite specs of one run's loss and accuracy: training in blue, validation in orange.
+
+    While the run trains, only the data rows change from one redraw to the next, never the spec:
+    Streamlit then swaps the rows of the chart already drawn instead of drawing a new one, so the
+    live curves grow without a flicker. The epoch axis's end is one of those rows, as a mark
+    nobody sees.
 
     Args:
         history: per-epoch lists under "loss", "accuracy", "val_loss", "val_accuracy" and
@@ -27,33 +28,74 @@ def curves_figure(history, step_history=None, epochs=None):
         step_history: while a run trains, equal-length lists "position" (epochs done as a float),
             "loss" and "accuracy", one entry per chunk of steps; the training curve then grows
             within each epoch instead of once per epoch.
-        epochs: the epochs planned, so the axis spans the whole run from the start.
+        epochs: the epochs planned, so the axis spans the whole run from the start; given only
+            while the run trains, which also names the training curve for the steps it will get.
+
+    Returns:
+        (loss_spec, accuracy_spec).
     """
-    figure = _two_panels()
     ends = epoch_ends(history)
     steps = step_history if step_history and step_history.get("position") else None
-    train_name = (glossary.tr("training (average so far in each epoch)", "训练集（每轮内的累计平均）") if steps
-                  else glossary.tr("training (average over each epoch)", "训练集（每轮的平均）"))
-    parts = (
-        ("", TRAIN_COLOUR, "solid", train_name),
-        ("val_", VALIDATION_COLOUR, "dash", glossary.tr("validation (end of each epoch)", "验证集（每轮结束时）")),
-    )
-    for column, metric in ((1, "loss"), (2, "accuracy")):
-        for prefix, colour, dash, name in parts:
-            live = steps is not None and prefix == ""
-            x_values = steps["position"] if live else ends
-            y_values = steps[metric] if live else history.get(prefix + metric, [])
-            figure.add_trace(
-                go.Scatter(
-                    x=x_values, y=y_values, mode="lines" if live else "lines+markers", name=name,
-                    legendgroup=name, showlegend=column == 1, line={"color": colour, "dash": dash, "width": 2.5},
-                    marker={"size": 8}, hovertemplate=f"%{{y:.4f}} · {_epoch_word()} %{{x:.2f}}<extra>{name}</extra>",
-                ),
-                row=1, col=column,
-            )
+    live = steps is not None or epochs is not None
+    # Short names, as the legend gets half the training column; the page's caption says more.
+    training = (glossary.tr("training (average so far)", "训练集（本轮至此的平均）") if live
+                else glossary.tr("training (epoch average)", "训练集（每轮平均）"))
+    validation = glossary.tr("validation (end of epoch)", "验证集（每轮结束时）")
     done = max([*ends, *(steps["position"] if steps else [])], default=1)
     # A long run's axis grows with it, so its first epochs are not squeezed into a corner.
-    return _finish_curves(figure, min(epochs, max(5, math.ceil(done) + 1)) if epochs else done)
+    axis_end = max(1, math.ceil(min(epochs, max(5, math.ceil(done) + 1)) if epochs else done))
+    specs = []
+    for metric, title, value_format in _metrics():
+        if steps:
+            train_rows = [_row(training, position, value, False)
+                          for position, value in zip(steps["position"], steps[metric])]
+        else:
+            train_rows = [_row(training, end, value, True) for end, value in zip(ends, history.get(metric, []))]
+        validation_rows = [_row(validation, end, value, True)
+                           for end, value in zip(ends, history.get("val_" + metric, []))]
+        rows = train_rows + validation_rows + [{"kind": "axis_end", "epoch": axis_end}]
+        specs.append(_curve_spec(rows, title, value_format, metric, [training, validation]))
+    return specs
+
+
+def _row(split, epoch, value, marked):
+    return {"kind": "curve", "split": split, "epoch": epoch, "value": value, "marked": marked}
+
+
+def _metrics():
+    return (("loss", glossary.tr("Loss (lower is better)", "损失（越低越好）"), ".4f"),
+            ("accuracy", glossary.tr("Accuracy (higher is better)", "准确率（越高越好）"), ".2%"))
+
+
+def _curve_spec(rows, title, value_format, metric, splits):
+    """One metric's chart: a line per split, dots where a value was measured at an epoch's end."""
+    colour = {"field": "split", "type": "nominal", "title": None,
+              "scale": {"domain": splits, "range": [TRAIN_COLOUR, VALIDATION_COLOUR]},
+              "legend": {"orient": "bottom", "direction": "vertical", "labelLimit": 400, "symbolType": "stroke",
+                         "symbolStrokeWidth": 2.5}}
+    dash = {"field": "split", "type": "nominal", "legend": None, "scale": {"domain": splits, "range": [[1, 0], [6, 4]]}}
+    y_axis = {"field": "value", "type": "quantitative", "title": None, "scale": {"zero": False},
+              "axis": {"format": ".0%"} if metric == "accuracy" else {}}
+    tooltip = [{"field": "split", "title": glossary.tr("images", "图像")},
+               {"field": "epoch", "title": _epoch_word(), "format": ".2f"},
+               {"field": "value", "title": title, "format": value_format}]
+    curve = {"filter": "datum.kind == 'curve'"}
+    return {
+        "title": title,
+        "data": {"values": rows},
+        "encoding": {"x": {"field": "epoch", "type": "quantitative",
+                           "title": glossary.tr("epochs trained", "已训练的轮数"),
+                           "scale": {"nice": False, "zero": True}, "axis": {"tickMinStep": 1}}},
+        "layer": [
+            {"transform": [curve], "mark": {"type": "line", "strokeWidth": 2.5},
+             "encoding": {"y": y_axis, "color": colour, "strokeDash": dash, "tooltip": tooltip}},
+            {"transform": [curve, {"filter": "datum.marked"}], "mark": {"type": "point", "filled": True, "size": 50},
+             "encoding": {"y": y_axis, "color": colour | {"legend": None}, "tooltip": tooltip}},
+            # The axis's end: an invisible rule, so it can move without the spec changing.
+            {"transform": [{"filter": "datum.kind == 'axis_end'"}],
+             "mark": {"type": "rule", "opacity": 0, "tooltip": None}},
+        ],
+    }
 
 
 def comparison_curves_specs(histories):
@@ -121,54 +163,52 @@ def epoch_ends(history):
     return ends
 
 
-def _two_panels():
-    return make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=(
-        glossary.tr("Loss (lower is better)", "损失（越低越好）"),
-        glossary.tr("Accuracy (higher is better)", "准确率（越高越好）"),
-    ))
-
-
 def _epoch_word():
     return glossary.tr("epoch", "轮")
 
 
-def _finish_curves(figure, epochs):
-    """Sets the epoch axis from 0 to `epochs` with whole-epoch ticks, and puts the legend below."""
-    epochs = max(1, math.ceil(epochs))
-    figure.update_xaxes(title_text=glossary.tr("epochs trained", "已训练的轮数"), range=[0, epochs * 1.02],
-                        dtick=1 if epochs <= 10 else None, rangemode="tozero")
-    figure.update_yaxes(tickformat=".0%", row=1, col=2)
-    figure.update_layout(height=380, margin={"t": 40, "b": 10, "l": 10, "r": 10},
-                         legend={"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0})
-    return figure
-
-
-def sweep_figure(rows, field_label, all_values):
-    """Test accuracy and training time against the swept value, side by side.
+def sweep_specs(rows, field_label, all_values):
+    """Vega-Lite specs of test accuracy and of training time against the swept value.
 
     The swept values are categories in the order given, so the axis shows exactly the values
-    tried from the first point on, and its ticks do not move as the other points arrive.
+    tried from the first point on, and its ticks do not move as the other points arrive. Each
+    point carries its figure, so nothing needs a hover.
 
     Args:
         rows: dicts with "value", "test_accuracy" and "train_seconds" for the values done so far.
         field_label: the swept setting's human name, for the axis title.
         all_values: every value of the sweep, in axis order.
+
+    Returns:
+        (accuracy_spec, time_spec).
     """
     ticks = [format_value(value) for value in all_values]
-    values = [format_value(row["value"]) for row in rows]
-    figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=(
-        glossary.tr("Test accuracy", "测试准确率"), glossary.tr("Training time (s)", "训练时间（秒）")))
-    for column, key, text in ((1, "test_accuracy", "%{y:.2%}"), (2, "train_seconds", "%{y:.1f} s")):
-        figure.add_trace(go.Scatter(x=values, y=[row[key] for row in rows], mode="lines+markers",
-                                    marker={"size": 9}, line={"color": TRAIN_COLOUR},
-                                    hovertemplate=f"{field_label} %{{x}}: {text}<extra></extra>"),
-                         row=1, col=column)
-    figure.update_xaxes(title_text=field_label, type="category", categoryorder="array", categoryarray=ticks,
-                        range=[-0.5, len(ticks) - 0.5])
-    figure.update_yaxes(tickformat=".1%", row=1, col=1)
-    figure.update_yaxes(rangemode="tozero", row=1, col=2)
-    figure.update_layout(height=360, showlegend=False, margin={"t": 40, "b": 10, "l": 10, "r": 10})
-    return figure
+    data = [{"value": format_value(row["value"]), "test_accuracy": row["test_accuracy"],
+             "train_seconds": row["train_seconds"]} for row in rows]
+    specs = []
+    for key, title, value_format, zero in (
+            ("test_accuracy", glossary.tr("Test accuracy", "测试准确率"), ".2%", False),
+            ("train_seconds", glossary.tr("Training time (s)", "训练时间（秒）"), ".1f", True)):
+        y_axis = {"field": key, "type": "quantitative", "title": None, "scale": {"zero": zero},
+                  "axis": {"format": ".1%"} if key == "test_accuracy" else {}}
+        specs.append({
+            "title": title,
+            "data": {"values": data},
+            "encoding": {
+                "x": {"field": "value", "type": "ordinal", "title": field_label, "sort": ticks,
+                      "scale": {"domain": ticks}, "axis": {"labelAngle": 0}},
+                "y": y_axis,
+                "tooltip": [{"field": "value", "title": field_label},
+                            {"field": key, "title": title, "format": value_format}],
+            },
+            "layer": [
+                {"mark": {"type": "line", "point": {"size": 70, "filled": True}, "color": TRAIN_COLOUR,
+                          "strokeWidth": 2.5}},
+                {"mark": {"type": "text", "dy": -12, "fontSize": 12},
+                 "encoding": {"text": {"field": key, "type": "quantitative", "format": value_format}}},
+            ],
+        })
+    return specs
 
 
 def format_value(value):

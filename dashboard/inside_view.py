@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from dashboard import charts, gallery, state
+from dashboard import charts, class_charts, gallery, state
 from dashboard.glossary import tr
 from mnist_core.data import DatasetUnavailableError
 from mnist_core.evaluate import cell_indices
@@ -41,38 +41,20 @@ def cell_gallery(run, dataset, true_class, predicted_class, limit=CELL_IMAGES_SH
     return summary, images, captions
 
 
-def selected_cell(event, class_names):
-    """Returns (true_class, predicted_class) of the cell clicked in the confusion chart, or None.
-
-    Args:
-        event: what st.plotly_chart returns with on_select; its first selected point is used.
-        class_names: the names on the chart's axes, in label order.
-    """
-    points = event["selection"]["points"]
-    names = [str(name) for name in class_names]
-    # Only the cell markers carry class names in both x and y; any other point is ignored.
-    for point in points:
-        if point.get("y") in names and point.get("x") in names:
-            return names.index(point["y"]), names.index(point["x"])
-    return None
-
-
 def show_class_charts(run, class_names):
     """Shows accuracy per class and the clickable confusion matrix; returns the clicked cell or None."""
     per_class_column, confusion_column = st.columns(2)
     with per_class_column:
         st.markdown(tr("**Accuracy per class**: the weakest in red, the dotted line is all classes",
                        "**各类别准确率**：最弱的一类为红色，虚线为全部类别"))
-        per_class = charts.per_class_figure(run.per_class_accuracy, class_names, run.test_accuracy)
-        st.plotly_chart(per_class, width="stretch")
+        st.vega_lite_chart(class_charts.per_class_spec(run.per_class_accuracy, class_names, run.test_accuracy),
+                           width="stretch")
     with confusion_column:
         st.markdown(tr("**Confusion matrix**: rows are the true class, columns the prediction",
                        "**混淆矩阵**：行是真实类别，列是预测类别"))
-        # The chart cannot zoom, so its mode bar would only cover the "predicted" axis title.
-        event = st.plotly_chart(charts.selectable_confusion_figure(run.confusion, class_names), width="stretch",
-                                on_select="rerun", selection_mode="points", key=CONFUSION_KEY,
-                                config={"displayModeBar": False})
-    return selected_cell(event, class_names)
+        event = st.vega_lite_chart(class_charts.confusion_spec(run.confusion, class_names), width="stretch",
+                                   on_select="rerun", selection_mode=class_charts.CELL_SELECTION, key=CONFUSION_KEY)
+    return class_charts.selected_cell(event, class_names)
 
 
 def detail_tabs():
@@ -112,7 +94,7 @@ def show_cell_images(run, cell):
     if dataset is None:
         return
     summary, images, captions = cell_gallery(run, dataset, *cell)
-    st.caption(summary + tr(" Click the cell again to clear it.", " 再次点击该格子即可取消。"))
+    st.caption(summary + tr(" Double-click the matrix to clear it.", " 双击混淆矩阵即可取消。"))
     gallery.show_gallery(images, captions)
 
 

@@ -90,7 +90,7 @@ def get_dataset(name):
     Raises:
         DatasetUnavailableError: when the data is not on disk and cannot be downloaded.
     """
-    with st.spinner("Loading the test images…"):
+    with st.spinner(tr("Loading the test images…", "正在读取测试图像…")):
         return load_dataset(name)
 
 

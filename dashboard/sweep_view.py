@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import glossary, state, train_view
-from dashboard.curve_charts import PLOTLY_CONFIG, format_value, sweep_figure
+from dashboard.curve_charts import format_value, sweep_specs
 from mnist_core.job_record import DONE, FAILED, QUEUED, RUNNING, STOPPED
 from mnist_core.sweep import sweep_table
 
@@ -17,6 +17,7 @@ FIELD_NAMES = {
     "learning_rate": ("Learning rate", "学习率"),
     "dropout": ("Dropout", "Dropout（随机失活）"),
 }
+SWEEP_CHART_HEIGHT = 340
 _STATES = {
     QUEUED: ("waiting", "排队中"), RUNNING: ("training", "训练中"), DONE: ("done", "完成"),
     STOPPED: ("stopped", "已停止"), FAILED: ("failed", "失败"),
@@ -97,6 +98,7 @@ def sweep_panel():
     rows = sorted(({"value": row[field], **row} for row in table), key=lambda row: row["value"])
     if rows:
         all_values = sorted(getattr(snapshot.config, field) for snapshot in snapshots)
-        st.plotly_chart(sweep_figure(rows, name, all_values), width="stretch", config=PLOTLY_CONFIG)
+        for column, spec in zip(st.columns(2), sweep_specs(rows, name, all_values)):
+            column.vega_lite_chart(spec, width="stretch", height=SWEEP_CHART_HEIGHT)
     if len(rows) < len(snapshots):
         st.caption(tr("The plot fills in as each value finishes.", "每个取值训练完成后，图上就会多一个点。"))

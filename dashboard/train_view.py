@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import glossary, state, widgets
-from dashboard.curve_charts import PLOTLY_CONFIG, curves_figure
+from dashboard.curve_charts import CURVES_HEIGHT, curves_specs
 from dashboard.run_figures import show_run_figures
 from dashboard.train_settings import KEEP_PARTIAL_KEY
 from mnist_core.codegen import keras_code
@@ -18,6 +18,7 @@ _JOB_KEY = "train_job_id"
 _TABLE_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")
 tr = glossary.tr
 SETTINGS_BOX_KEY = "train_settings_box"
+CODE_BOX_KEY = "train_code_box"
 # On a phone the two columns stack; the training column (plan, Train button, progress and
 # results) then comes first, so the test accuracy is on screen without scrolling past every
 # control. Chromium has supported :has() since version 105.
@@ -49,8 +50,15 @@ def preset_note(config):
 
 
 def code_view(config):
-    """Shows the runnable Keras script for these settings (the box has a copy button)."""
-    with st.expander(tr("Show the Keras code for these settings", "显示这些设置对应的 Keras 代码")):
+    """Shows the runnable Keras script for these settings (the box has a copy button) once it is opened.
+
+    The listing is drawn only while its box is open: highlighting it took the browser about 0.7 s
+    of the Train page's 2 s of main-thread work on every load, for a box most loads never open.
+    """
+    with st.expander(tr("Show the Keras code for these settings", "显示这些设置对应的 Keras 代码"), key=CODE_BOX_KEY,
+                     on_change="rerun") as box:
+        if not box.open:
+            return
         st.caption(tr("A plain Keras script that trains the same network: copy it into a notebook or a file.",
                       "一段训练同样网络的普通 Keras 脚本：可复制到笔记本或文件中运行。"))
         st.code(keras_code(config), language="python")
@@ -259,10 +267,10 @@ def _live_curves(job_id):
     if job is None:
         return
     snapshot = job.snapshot()
-    # The empty chart is drawn while the training prepares, so the browser has loaded Plotly by the
-    # time the first points arrive; a key updates the same chart instead of adding a new one.
-    figure = curves_figure(snapshot.history, snapshot.step_history, epochs=snapshot.epochs)
-    st.plotly_chart(figure, width="stretch", config=PLOTLY_CONFIG, key=f"live-curves-{job_id}")
+    # The chart is drawn empty while the training prepares. Its spec stays the same as points
+    # arrive, so each redraw only swaps the rows of the chart in the browser, which never flickers.
+    specs = curves_specs(snapshot.history, snapshot.step_history, epochs=snapshot.epochs)
+    show_curves(specs, key=f"live-curves-{job_id}")
     if not snapshot.step_history.get("position"):
         st.caption(tr("The curves start after the first tenth of an epoch.", "第一轮训练到十分之一后，曲线开始出现。"))
 
@@ -272,10 +280,20 @@ def history_view(history, step_history=None):
     if not history or not history.get("loss"):
         st.caption(tr("The curves appear after the first epoch.", "第一轮结束后出现曲线。"))
         return
-    st.plotly_chart(curves_figure(history, step_history), width="stretch", config=PLOTLY_CONFIG)
+    show_curves(curves_specs(history, step_history))
     with st.expander(tr("Epoch by epoch, as Keras prints it", "逐轮数据（与 Keras 的输出相同）")):
         table, columns = epoch_table(history)
         st.dataframe(table, column_config=columns, hide_index=True)
+
+
+def show_curves(specs, key=None):
+    """Draws the loss and accuracy charts side by side, then what their two lines are."""
+    for index, (column, spec) in enumerate(zip(st.columns(2), specs)):
+        column.vega_lite_chart(spec, width="stretch", height=CURVES_HEIGHT, key=f"{key}-{index}" if key else None)
+    st.caption(tr("Blue: the training images, loss and accuracy averaged over each epoch (while an epoch trains, over "
+                  "its steps so far). Orange: the held-out validation images, measured at the end of each epoch.",
+                  "蓝色：训练图像，损失和准确率按每轮取平均（一轮训练进行中时，取这一轮到目前为止的平均）。"
+                  "橙色：留出的验证图像，在每轮结束时测得。"))
 
 
 def epoch_table(history):

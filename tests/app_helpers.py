@@ -1,7 +1,9 @@
 """Helpers for AppTest-based page tests: a fresh run store per test and page loading."""
 
+import json
 import time
 
+import pyarrow as pa
 import streamlit as st
 from streamlit.runtime.caching.cache_utils import CachedFunc
 from streamlit.testing.v1 import AppTest
@@ -62,3 +64,14 @@ def texts(app):
     """Returns every markdown, caption, info, success, warning and error text on the page."""
     elements = [*app.markdown, *app.caption, *app.info, *app.success, *app.warning, *app.error]
     return " ".join(element.value for element in elements)
+
+
+def vega_spec(chart):
+    """Returns an AppTest vega_lite_chart element's spec with its data rows back under "data".
+
+    Streamlit moves a spec's data out into Arrow bytes; they are put back as "values" here.
+    """
+    spec = json.loads(chart.proto.spec)
+    if chart.proto.data.data:
+        spec["data"] = {"values": pa.ipc.open_stream(chart.proto.data.data).read_pandas().to_dict("records")}
+    return spec

@@ -2,9 +2,9 @@
 
 Each page runs in AppTest with the language set to Chinese. Every visible text is gathered from
 its elements (titles, markdown, captions, alerts, widget labels, options and help, metrics,
-expander labels, page links, table headers and cells, chart titles, axis titles, legends and hover
-texts, image captions) and searched for English words. Terms deliberately kept in English, as
-Chinese courses keep them, are allowed; code listings are not scanned.
+expander labels, page links, table headers and cells, the titles, axis titles, legends, labels and
+hover texts of Plotly and Vega-Lite charts, image captions) and searched for English words. Terms
+deliberately kept in English, as Chinese courses keep them, are allowed; code listings are not scanned.
 """
 
 import json
@@ -15,7 +15,7 @@ import pytest
 from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 
-from app_helpers import use_fresh_store
+from app_helpers import use_fresh_store, vega_spec
 from conftest import REPO_ROOT
 from dashboard import draw_view, sweep_view
 from dashboard.glossary import LANGUAGES, SWITCH_LABEL
@@ -81,6 +81,8 @@ def visible_texts(node):
         texts += [(node.type, text) for text in _proto_texts(proto)]
         if node.type == "plotly_chart":
             texts += [(node.type, text) for text in _figure_texts(json.loads(proto.spec))]
+        if node.type == "vega_lite_chart":
+            texts += [(node.type, text) for text in vega_texts(vega_spec(node))]
         if kind == "dataframe":
             frame = node.value
             cells = [value for column in frame.columns for value in frame[column] if isinstance(value, str)]
@@ -115,6 +117,42 @@ def _figure_texts(figure):
     for trace in figure.get("data", []):
         texts += [trace.get("name", ""), trace.get("hovertemplate", "")]
         texts += [text for text in np.atleast_1d(trace.get("text", [])) if isinstance(text, str)]
+    return texts
+
+
+# Vega-Lite channels whose field values a chart prints: axis labels, legend labels, text marks, tooltips.
+_SHOWN_CHANNELS = ("x", "y", "color", "text", "tooltip")
+
+
+def vega_texts(spec):
+    """Returns a Vega-Lite spec's titles (chart, axes, legends, tooltips), legend domains and shown labels.
+
+    Every view of a layered spec is read; a channel's data values count when the chart prints
+    them (a legend is not switched off and the colour is not a literal colour).
+    """
+    texts, fields = [], set()
+
+    def walk(view, inherited):
+        title = view.get("title")
+        texts.extend([title] if isinstance(title, str) else [title.get("text", "")] if isinstance(title, dict) else [])
+        encoding = inherited | view.get("encoding", {})
+        for channel, definitions in encoding.items():
+            for definition in definitions if isinstance(definitions, list) else [definitions]:
+                if not isinstance(definition, dict):
+                    continue
+                texts.extend(text for text in (definition.get("title"), (definition.get("axis") or {}).get("title"),
+                                                (definition.get("legend") or {}).get("title")) if isinstance(text, str))
+                domain = (definition.get("scale") or {}).get("domain", [])
+                texts.extend(value for value in domain if isinstance(value, str))
+                literal_colour = channel == "color" and "scale" in definition and definition["scale"] is None
+                if channel in _SHOWN_CHANNELS and "field" in definition and not literal_colour:
+                    fields.add(definition["field"])
+        for child in view.get("layer", []):
+            walk(child, encoding)
+
+    walk(spec, {})
+    rows = spec.get("data", {}).get("values", [])
+    texts += [row[field] for row in rows for field in fields if isinstance(row.get(field), str)]
     return texts
 
 
@@ -159,6 +197,24 @@ def test_draw_in_chinese_after_a_stroke_that_is_no_digit(store_with_a_run):
     assert untranslated(app) == []
 
 
+def test_every_chart_spec_reads_in_chinese(monkeypatch):
+    # Train's live and final curves and Sweep's chart need a training to appear on a page, so
+    # their specs are scanned here, built as a Chinese page builds them.
+    from dashboard import class_charts, curve_charts, glossary
+
+    monkeypatch.setattr(glossary, "language", lambda: "zh")
+    history = {"loss": [0.5, 0.3], "accuracy": [0.9, 0.95], "val_loss": [0.4, 0.35], "val_accuracy": [0.92, 0.94]}
+    steps = {"position": [0.5, 1.0, 1.5], "loss": [0.6, 0.5, 0.4], "accuracy": [0.8, 0.9, 0.93]}
+    names = [str(digit) for digit in range(10)]
+    specs = [*curve_charts.curves_specs(history, steps, epochs=5), *curve_charts.curves_specs(history),
+             *curve_charts.comparison_curves_specs({"1×16": history, "1×24": history}),
+             *curve_charts.sweep_specs([{"value": 16, "test_accuracy": 0.9, "train_seconds": 2.0}], "隐藏层大小", [16, 32]),
+             class_charts.per_class_spec(np.full(10, 0.9), names, 0.9), class_charts.confusion_spec(np.eye(10), names)]
+    texts = [text for spec in specs for text in vega_texts(spec)]
+    assert "损失（越低越好）" in texts and "已训练的轮数" in texts and "预测" in texts
+    assert [(text, english_words(text)) for text in texts if english_words(text)] == []
+
+
 def test_the_scan_finds_english(store_with_a_run):
     # Without the language set the same scan must object, or the tests above prove nothing.
     app = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=120)
@@ -174,6 +230,12 @@ def test_the_scan_finds_english(store_with_a_run):
     # Table headers and cells, hover texts, image captions and the warning are all scanned.
     assert {"Reads", "Picked", "column", "Cropped", "unlike"} <= words
     assert english_words("测试 `run-id` model.keras 2×50 relu，学习率 0.001 · Language · 语言") == ["Language"]
+    results = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=120)
+    results.switch_page("pages/2_Results.py").run()
+    chart_words = {word for kind, text in visible_texts(results._tree) if kind == "vega_lite_chart"
+                   for word in english_words(text)}
+    # Chart titles, axis titles, legend labels and tooltip titles of the Vega-Lite charts.
+    assert {"Loss", "Accuracy", "trained", "validation", "predicted", "true", "class", "images"} <= chart_words
 
 
 def test_the_language_switch_is_labelled_in_both_languages_and_survives_page_switches(store_with_a_run):

@@ -26,7 +26,9 @@ PAGE_LINKS = ("Home", "Train", "Results", "Draw")
 EXCEPTION = "[data-testid='stException']"
 ERROR_ALERT = "[data-testid='stAlertContentError']"
 PROGRESS = "[data-testid='stProgress']"
-PLOTLY_CHART = ".js-plotly-plot"
+# A drawn Vega-Lite chart of the main area: Train's, Results' and Sweep's charts are Vega-Lite, in SVG.
+VEGA_CHART = "[data-testid='stMain'] [data-testid='stVegaLiteChart'] svg.marks"
+CONFUSION_CHART = ".st-key-results_confusion svg.marks"
 STOPPED_TEXT = "Training was stopped after"
 QUEUE_TEXT = "Waiting for a free trainer"
 # The first training on a server loads MNIST and compiles the network, which takes minutes when
@@ -156,9 +158,8 @@ def test_student_trains_with_the_sliders_and_sees_progress_and_accuracy(app_serv
     assert len(samples) >= 2, f"the progress bar never moved: {samples}"
     assert epoch_readings(samples), f"no epoch progress was shown: {samples}"
     assert page.get_by_role("heading", name="Run 2×32 relu, 3 ep, batch 8", exact=True).is_visible()
-    # A run this short ends before the live curves are first drawn, so the page may still be
-    # loading Plotly's script (a grey skeleton) when the metrics show; the curves follow.
-    page.locator(f"[data-testid='stMain'] {PLOTLY_CHART}").first.wait_for(state="visible")
+    # A run this short can end before the live curves are first drawn; the final curves follow the metrics.
+    page.locator(VEGA_CHART).first.wait_for(state="visible")
     assert percent(accuracy) > 90
     assert page.locator("[data-testid='stSidebar']").get_by_text("2×32 relu, 3 ep, batch 8").is_visible()
     assert_no_exception(page)
@@ -170,13 +171,33 @@ def test_results_page_shows_curves_confusion_matrix_and_runs_table(app_server, p
     click_sidebar_link(page, "Results")
     page.get_by_role("heading", name="Results", exact=True).wait_for()
     page.locator("[data-testid='stDataFrame']").wait_for()
-    page.locator(f"{PLOTLY_CHART} .hm").first.wait_for(state="attached")
+    cells = page.locator(f"{CONFUSION_CHART} path[aria-roledescription='rect mark']")
+    cells.first.wait_for(state="attached")
+    # Loss, accuracy, accuracy per class and the confusion matrix, all Vega-Lite, and no Plotly.
+    assert page.locator(VEGA_CHART).count() == 4, "missing charts"
+    assert page.locator("[data-testid='stMain'] .js-plotly-plot").count() == 0
+    assert cells.count() == 100, f"the confusion matrix has {cells.count()} cells"
+    assert page.locator(VEGA_CHART).nth(2).locator("text").get_by_text(re.compile(r"^\d+\.\d%$")).count() == 10, \
+        "every per-class bar prints its accuracy"
 
-    trace_types = page.locator(PLOTLY_CHART).evaluate_all(
-        "charts => charts.map(chart => (chart.data || []).map(trace => trace.type))")
-    # The training curves are Vega-Lite (loss and accuracy); the per-class and confusion charts Plotly.
-    assert page.locator("[data-testid='stMain'] [data-testid='stVegaLiteChart']").count() == 2, "no training curves"
-    assert any("heatmap" in types for types in trace_types), f"no confusion matrix: {trace_types}"
+    # A click on the cell of true 4 predicted 9 shows that cell's test images under the charts.
+    label = re.compile(r"predicted: 9; true: 4; images: (\d+)")
+    cell = next(cell for cell in cells.all() if label.search(cell.get_attribute("aria-label") or ""))
+    count = int(label.search(cell.get_attribute("aria-label")).group(1))
+    cell.click(position={"x": 3, "y": 3})  # A corner, clear of the printed count.
+    page.get_by_text(f"true 4 → predicted 9: {count} image").wait_for()
+    wait_for_idle(page)
+    # Each test image is captioned with its number in the test set, e.g. "#5796 · 95%".
+    images = page.locator("[data-testid='stMain']").get_by_text(re.compile(r"^#\d+ · (\d+%|>99%)$"))
+    if count:
+        images.nth(min(count, 32) - 1).wait_for()
+    assert images.count() == min(count, 32), f"{images.count()} images for a cell of {count}"
+    save_screenshot(page, "results-confusion-cell-clicked")
+    # A double click clears the selection, as the caption says, and the hint comes back.
+    page.locator(CONFUSION_CHART).dblclick(position={"x": 60, "y": 60})
+    page.get_by_text("Click a cell of the confusion matrix to see its images.").wait_for()
+    wait_for_idle(page)
+    assert images.count() == 0
     assert main_metric(page, "Test accuracy").is_visible()
     assert page.get_by_text("Test results of 2×32 relu, 2 ep, batch 128").is_visible()
     assert_no_exception(page)
@@ -270,7 +291,7 @@ def test_stop_ends_a_long_training_within_seconds(app_server, page, request):
     samples = watch_progress(page, finished=lambda samples: any(text.startswith("Epoch 2/30") for text in
                                                                  epoch_readings(samples)), timeout=TRAINING_TIMEOUT)
     # The curves of the finished epochs grow while the training runs, under the progress bar.
-    page.locator(f"[data-testid='stMain'] {PLOTLY_CHART}").first.wait_for(state="visible")
+    page.locator(VEGA_CHART).first.wait_for(state="visible")
     assert page.get_by_role("heading", name=re.compile(r"^Training 2×256")).is_visible()
 
     # Read just before the click: waiting for the curves above can take several epochs.
@@ -314,7 +335,7 @@ def test_stop_ends_a_long_training_within_seconds(app_server, page, request):
 SERVED_PAGES = ("", "Train", "Results", "Draw", "Sweep")
 # Pages that must render completely without TensorFlow in the server process.
 LIGHT_PAGES = ("", "Train", "Sweep")
-# The first chart drawn, of either kind: Results' curves are Vega-Lite, its other charts Plotly.
+# The first chart drawn, of either kind: Results' charts are Vega-Lite, its weights and Draw's charts Plotly.
 CHART = ("[data-testid='stMain'] .js-plotly-plot .main-svg, [data-testid='stMain'] [data-testid='stVegaLiteChart'] canvas, "
          "[data-testid='stMain'] [data-testid='stVegaLiteChart'] svg.marks")
 # Lines Streamlit's watchdog-based file watcher logs when it watches too much (a .venv inside).

@@ -13,12 +13,27 @@ from test_e2e_browser import PROGRESS, TRAINING_TIMEOUT, assert_no_exception, op
 pytestmark = pytest.mark.e2e
 
 TRAIN_BUTTON = ".st-key-train_button button"
-# Reads every curve of the first chart on the main area: its trace names and x values.
+LOSS_CHART = "[data-testid='stMain'] [data-testid='stVegaLiteChart'] svg.marks"
+# Reads the first chart of the main area (loss) as Vega-Lite drew it in SVG: each line's split,
+# colour and vertices (pixels from the axis origin), and each dot's split, epoch and pixel.
 READ_CURVES = """() => {
-    const chart = document.querySelector("[data-testid='stMain'] .js-plotly-plot");
-    if (!chart || !chart.data) return null;
-    return chart.data.map(trace => ({name: trace.name, x: Array.from(trace.x || []), colour: trace.line.color}));
-}"""
+    const chart = document.querySelector("%s");
+    if (!chart) return null;
+    const split = element => ((element.getAttribute("aria-label") || "").match(/split: ([^;]*)/) || [])[1];
+    const lines = Array.from(chart.querySelectorAll('path[aria-roledescription="line mark"]')).map(line => ({
+        name: split(line), colour: line.getAttribute("stroke"),
+        pixels: Array.from((line.getAttribute("d") || "").matchAll(/[ML](-?[0-9.]+),/g)).map(match => parseFloat(match[1]))}));
+    const points = Array.from(chart.querySelectorAll('path[aria-roledescription="point"]')).map(point => ({
+        name: split(point), epoch: parseFloat(point.getAttribute("aria-label").match(/epochs trained: ([0-9.]+)/)[1]),
+        pixel: parseFloat(point.getAttribute("transform").match(/translate\\(([-0-9.]+)/)[1])}));
+    return {lines, points};
+}""" % LOSS_CHART
+
+
+def curve_named(curves, prefix):
+    return next((line for line in curves["lines"] if line["name"].startswith(prefix)), None)
+
+
 # Long enough that the tests see it run for a while on a busy machine; each test stops it.
 LONG_SETTINGS = "hidden_size=256&epochs=30&batch_size=8"
 LONG_NAME = "Training 2×256 relu, 30 ep, batch 8"
@@ -41,22 +56,29 @@ def test_curves_grow_within_the_first_epoch_in_two_colours(app_server, page, req
     samples = []
     for _ in range(TRAINING_TIMEOUT * 5):
         curves = page.evaluate(READ_CURVES)
-        if curves and curves[0]["x"]:
+        if curves and curve_named(curves, "training"):
+            if not samples:
+                page.evaluate(f"() => {{ window.liveChart = document.querySelector({LOSS_CHART!r}); }}")
             samples.append(curves)
-            if curves[1]["x"]:
+            if curve_named(curves, "validation"):
                 break
         page.wait_for_timeout(200)
-    live = [curves[0]["x"] for curves in samples if not curves[1]["x"]]
+    live = [curve_named(curves, "training")["pixels"] for curves in samples if not curve_named(curves, "validation")]
     assert live and len(live[-1]) >= 3, f"the curve did not grow within the first epoch: {live}"
-    assert len({len(x) for x in live}) >= 2, "the curve was drawn once, not as the epoch went on"
+    assert len({len(pixels) for pixels in live}) >= 2, "the curve was drawn once, not as the epoch went on"
+    # Each redraw swapped the rows of the chart already drawn: the same SVG, never a new chart.
+    assert page.evaluate(f"() => window.liveChart === document.querySelector({LOSS_CHART!r})"), \
+        "the live chart was drawn anew instead of updated in place"
     save_screenshot(page, f"{request.node.name}-first-epoch")
     curves = page.evaluate(READ_CURVES)
-    training, validation = curves[0], curves[1]
-    assert training["name"].startswith("training") and validation["name"].startswith("validation")
+    training, validation = curve_named(curves, "training"), curve_named(curves, "validation")
     assert training["colour"] != validation["colour"], "training and validation differ in colour"
-    within_first = [x for x in training["x"] if x <= 1]
-    assert len(within_first) >= 10, f"fewer than 10 points in the first epoch: {training['x']}"
-    assert validation["x"][0] == 1, f"the first validation point is not at the end of epoch 1: {validation['x']}"
+    (first_validation, *_) = [point for point in curves["points"] if point["name"].startswith("validation")]
+    assert first_validation["epoch"] == 1, f"the first validation point is not at the end of epoch 1: {curves['points']}"
+    # The axis starts at 0 epochs, so a pixel divided by epoch 1's pixel is the epoch it stands for.
+    epochs = [pixel / first_validation["pixel"] for pixel in training["pixels"]]
+    within_first = [epoch for epoch in epochs if epoch <= 1 + 1e-6]
+    assert len(within_first) >= 10, f"fewer than 10 points in the first epoch: {epochs}"
     stop_training(page)
     assert_no_exception(page)
 

@@ -8,13 +8,11 @@ import shutil
 from types import SimpleNamespace
 
 import numpy as np
-import pyarrow as pa
 import pytest
-from streamlit.proto.PlotlyChart_pb2 import PlotlyChart as PlotlyChartProto
 from streamlit.testing.v1 import AppTest
 
-from app_helpers import forget_cached_resources
-from dashboard import charts, inside_view, manage_view, results_view, state, widgets
+from app_helpers import forget_cached_resources, vega_spec
+from dashboard import charts, class_charts, inside_view, manage_view, results_view, state, widgets
 from mnist_core.config import TrainConfig
 from mnist_core.data import load_dataset
 from mnist_core.evaluate import cell_indices
@@ -80,20 +78,19 @@ def figure_of(element):
 
 
 def confusion_chart(app):
-    """Returns the confusion matrix's plotly_chart element: the one with a heatmap."""
-    charts_shown = app.main.get("plotly_chart")
-    return next(chart for chart in charts_shown if figure_of(chart)["data"][0]["type"] == "heatmap")
+    """Returns the confusion matrix's vega_lite_chart element: the one with the cell selection."""
+    return next(chart for chart in app.main.get("vega_lite_chart") if chart.proto.selection_mode)
 
 
 def click_cell(app, true_name, predicted_name):
     """Selects a confusion-matrix cell as a click in the browser does, then reruns the page.
 
-    AppTest cannot click plotly points, so the selection the browser would send (its shape as
-    Streamlit 1.67 reports it) is put in the chart's session state; the script reads it back.
+    AppTest cannot click Vega-Lite marks, so the selection the browser sends (its shape as
+    Streamlit 1.67 reports a point selection with fields) is put in the chart's session state;
+    the script reads it back.
     """
-    point = {"curve_number": 1, "x": predicted_name, "y": true_name}
     app.session_state[inside_view.CONFUSION_KEY] = {
-        "selection": {"points": [point], "point_indices": [], "box": [], "lasso": []}
+        "selection": {class_charts.CELL_SELECTION: [{"true": true_name, "predicted": predicted_name}]}
     }
     app.run()
     assert not app.exception, [error.message for error in app.exception]
@@ -139,7 +136,7 @@ def test_no_runs_points_to_train(monkeypatch, tmp_path):
     assert "No network has been trained yet" in app.main.info[0].value
     links = app.main.get("page_link")
     assert [(link.value, link.proto.page) for link in links] == [("Go to Train", "Train")]
-    assert not app.get("plotly_chart")
+    assert not app.get("plotly_chart") and not app.get("vega_lite_chart")
     assert not app.main.dataframe
 
 
@@ -154,16 +151,8 @@ def test_metric_shows_newest_run_test_accuracy(monkeypatch, two_run_store):
 
 
 def curve_specs(app):
-    """Returns the Vega-Lite specs of the loss and accuracy charts, in that order, each with its data rows.
-
-    Streamlit moves a spec's data out into Arrow bytes; they are put back under "data" here.
-    """
-    specs = []
-    for chart in app.main.get("vega_lite_chart"):
-        spec = json.loads(chart.proto.spec)
-        spec["data"] = {"values": pa.ipc.open_stream(chart.proto.data.data).read_pandas().to_dict("records")}
-        specs.append(spec)
-    return specs
+    """Returns the Vega-Lite specs of the loss and accuracy charts, the page's first two, each with its data rows."""
+    return [vega_spec(chart) for chart in app.main.get("vega_lite_chart")[:2]]
 
 
 def test_curves_overlay_the_latest_runs_with_short_legends(monkeypatch, two_run_store):
@@ -308,12 +297,16 @@ def test_cell_indices_fill_every_cell_of_a_real_confusion_matrix(two_run_store, 
 
 def test_confusion_chart_is_selectable_and_hints_until_a_cell_is_clicked(monkeypatch, two_run_store):
     use_store(monkeypatch, two_run_store)
+    run = RunStore(two_run_store).list()[0]
     app = run_page()
     chart = confusion_chart(app)
-    assert list(chart.proto.selection_mode) == [PlotlyChartProto.SelectionMode.POINTS]
-    # Plotly cannot select heatmap cells, so one marker per cell takes the clicks.
-    markers = figure_of(chart)["data"][1]
-    assert (markers["type"], len(markers["x"])) == ("scatter", 100)
+    assert list(chart.proto.selection_mode) == [class_charts.CELL_SELECTION]
+    counts = {(row["true"], row["predicted"]): row["images"] for row in vega_spec(chart)["data"]["values"]}
+    assert len(counts) == 100 and counts[("3", "5")] == run.confusion[3, 5]
+    per_class = next(vega_spec(other) for other in app.main.get("vega_lite_chart")
+                     if vega_spec(other)["data"]["values"][0].get("class") == "0")
+    assert [row["accuracy"] for row in per_class["data"]["values"]] == pytest.approx(list(run.per_class_accuracy))
+    assert not app.main.get("plotly_chart"), "Results opens without Plotly"
     assert inside_view.CELL_HINT in [info.value for info in app.main.info]
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from streamlit.testing.v1 import AppTest
 
-from app_helpers import open_page, rerun_until, texts, use_fresh_store
+from app_helpers import open_page, rerun_until, texts, use_fresh_store, vega_spec
 from conftest import REPO_ROOT
 
 TRAIN_PAGE = "pages/1_Train.py"
@@ -19,6 +19,16 @@ pytestmark = pytest.mark.usefixtures("ray_instance")
 def fresh_store(monkeypatch, tmp_path):
     use_fresh_store(monkeypatch, tmp_path / "runs")
     return tmp_path / "runs"
+
+
+def open_code_box(app):
+    """Opens the Keras code box, as a click on it does, and reruns the page."""
+    from dashboard.train_view import CODE_BOX_KEY
+
+    app.session_state[CODE_BOX_KEY] = True
+    app.run()
+    assert not app.exception, app.exception
+    return app
 
 
 def test_controls_default_to_the_seed_notebook(fresh_store):
@@ -50,7 +60,12 @@ def test_training_shows_curves_and_test_metrics_then_reuses_them(fresh_store):
     app = train_tiny(open_page(TRAIN_PAGE))
     accuracy = next(metric for metric in app.main.metric if metric.label == "Test accuracy").value
     assert 85 < float(accuracy.rstrip("%")) < 100
-    assert len(app.get("plotly_chart")) == 1
+    loss_chart, accuracy_chart = [vega_spec(chart) for chart in app.main.get("vega_lite_chart")]
+    assert (loss_chart["title"], accuracy_chart["title"]) == ("Loss (lower is better)", "Accuracy (higher is better)")
+    validation = [row for row in accuracy_chart["data"]["values"] if row["split"] == "validation (end of epoch)"]
+    assert [row["epoch"] for row in validation] == [1.0]
+    assert validation[0]["value"] == pytest.approx(float(next(
+        metric for metric in app.main.metric if metric.label == "Validation accuracy").value.rstrip("%")) / 100, abs=1e-4)
     assert "Trained in" in texts(app)
     assert len(list(fresh_store.iterdir())) == 1, "the run is stored"
     app.run()
@@ -92,7 +107,8 @@ def test_presets_fill_the_controls_and_the_keras_code_follows(fresh_store):
     app.pills(key="preset").set_value("Tiny").run()
     assert app.select_slider(key="hidden_size").value == 16 and app.slider(key="hidden_layers").value == 1
     assert "**Tiny** —" in texts(app)
-    code = app.code[0].value
+    assert not app.code, "the listing waits until its box is opened"
+    code = open_code_box(app).code[0].value
     assert code.count("layers.Dense(16, activation=\"relu\")") == 1 and "epochs=5" in code
     compile(code, "<keras_code>", "exec")
 
@@ -131,7 +147,7 @@ def test_settings_update_the_size_estimate_and_code_without_training(fresh_store
     app.select_slider(key="hidden_size").set_value(128).run()
     assert not app.exception
     assert "118,282 trainable parameters" in texts(app), "the size follows the slider at once"
-    assert app.code[0].value.count('layers.Dense(128, activation="relu")') == 2
+    assert open_code_box(app).code[0].value.count('layers.Dense(128, activation="relu")') == 2
     assert "Press **Train**" in texts(app) and not app.get("progress"), "nothing started"
     from dashboard import state
 
