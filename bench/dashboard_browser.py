@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -84,15 +85,45 @@ def launch(playwright, niceness=0):
 
     A class's students each run their browser on their own computer. A bench that plays several
     students on one machine can lower their browsers' priority, so that their drawing competes
-    less with the server and with the one browser being measured.
+    less with the server and with the one browser being measured. Chromium sets its renderers'
+    priority itself (as root it even raises it), so a thread sets every process of the browser
+    back to `niceness` twice a second while the browser runs, and marks the browser's session
+    (its scheduling autogroup) with the same niceness.
     """
-    executable = "/usr/bin/chromium"
-    if niceness:
-        executable = os.path.join(tempfile.mkdtemp(prefix="bench-chromium-"), "chromium")
-        with open(executable, "w") as script:
-            script.write(f'#!/bin/sh\nexec nice -n {int(niceness)} /usr/bin/chromium "$@"\n')
-        os.chmod(executable, 0o755)
-    return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    if not niceness:
+        return playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    folder = tempfile.mkdtemp(prefix="bench-chromium-")
+    executable, pid_file = os.path.join(folder, "chromium"), os.path.join(folder, "pid")
+    with open(executable, "w") as script:
+        script.write(f'#!/bin/sh\necho $$ > {pid_file}\nexec nice -n {int(niceness)} /usr/bin/chromium "$@"\n')
+    os.chmod(executable, 0o755)
+    browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with open(pid_file) as pid:
+        threading.Thread(target=_hold_niceness, args=(int(pid.read()), niceness), daemon=True).start()
+    return browser
+
+
+def _hold_niceness(browser_pid, niceness):
+    import psutil
+
+    try:
+        # Chromium starts a session of its own, and Linux shares the CPU between sessions first.
+        with open(f"/proc/{browser_pid}/autogroup", "w") as autogroup:
+            autogroup.write(str(niceness))
+    except OSError:
+        pass  # No autogroups on this machine: the processes' nice values alone apply.
+    try:
+        browser = psutil.Process(browser_pid)
+        while browser.is_running():
+            for process in [browser, *browser.children(recursive=True)]:
+                try:
+                    if process.nice() != niceness:
+                        process.nice(niceness)
+                except psutil.Error:
+                    pass
+            time.sleep(0.5)
+    except psutil.Error:
+        return
 
 
 def open_page(browser, url):
