@@ -283,7 +283,7 @@ def test_a_killed_worker_fails_its_job_only(make_manager, tmp_path):
     wait_until(lambda: survivor.state in FINAL_STATES)
     # Only this test session's Ray counts (it runs under this process); the machine may run others.
     busy = [process for process in psutil.Process().children(recursive=True)
-            if "ray::_train_remotely" in " ".join(process.cmdline())]
+            if "ray::_train_remotely" in command_line(process)]
     assert len(busy) == 1
     os.kill(busy[0].pid, signal.SIGKILL)
     final = wait_until_final(doomed)[0][-1]
@@ -294,6 +294,14 @@ def test_a_killed_worker_fails_its_job_only(make_manager, tmp_path):
     assert [entry.name for entry in (tmp_path / "runs").iterdir()] == [survivor.snapshot().run.run_id]
     # The manager goes on: the next training runs in a fresh worker.
     assert wait_until_final(manager.submit(tiny(19), "alice"))[0][-1].state == DONE
+
+
+def command_line(process):
+    """A process's command line, or "" once it has ended (e.g. a finished background check not yet reaped)."""
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
 
 
 class FakeTrainer:

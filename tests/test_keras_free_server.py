@@ -91,18 +91,40 @@ print(json.dumps(seen))
 """
 
 
-def run_server_pages(store_dir, *flags):
+FAST_TEST = "test_every_page_with_a_run_and_a_drawing_imports_neither_keras_nor_tensorflow"
+_STARTED = {}
+
+
+def start_server_pages(store_dir, *flags):
+    """Starts SERVER_SCRIPT in a fresh Python over the run store `store_dir`; returns the process."""
     import ray
 
     # The pages' job manager joins the test session's Ray instance instead of starting its own.
     environment = {"MNIST_RUNS_DIR": str(store_dir), "MNIST_RAY_ADDRESS": ray.get_runtime_context().gcs_address}
-    completed = subprocess.run(
+    return subprocess.Popen(
         [sys.executable, "-c", SERVER_SCRIPT, str(REPO_ROOT / "streamlit_app.py"), *flags],
-        capture_output=True, text=True, cwd=REPO_ROOT, timeout=900,
-        env={**os.environ, **environment},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT, env={**os.environ, **environment},
     )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def pages_seen(process):
+    """Waits for SERVER_SCRIPT's process and returns what it saw."""
+    stdout, stderr = process.communicate(timeout=900)
+    assert process.returncode == 0, stderr[-3000:]
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def start_in_background(test_name, request):
+    """Starts the fast test's fresh Python over a stored run; conftest calls this before the first test.
+
+    Begun then, its ~6 s of imports and page runs happen on the second core beside other tests.
+    """
+    if test_name != FAST_TEST or test_name in _STARTED:
+        return None
+    store_dir = request.getfixturevalue("tmp_path_factory").mktemp("keras_free_runs")
+    RunStore(str(store_dir)).save(request.getfixturevalue("tiny_result"))
+    _STARTED[test_name] = start_server_pages(store_dir)
+    return _STARTED[test_name]
 
 
 @pytest.fixture
@@ -111,8 +133,9 @@ def stored_run_dir(tmp_path, tiny_result):
     return tmp_path / "runs"
 
 
-def test_every_page_with_a_run_and_a_drawing_imports_neither_keras_nor_tensorflow(stored_run_dir):
-    seen = run_server_pages(stored_run_dir)
+def test_every_page_with_a_run_and_a_drawing_imports_neither_keras_nor_tensorflow(request):
+    start_in_background(FAST_TEST, request)  # Does nothing when conftest has started it.
+    seen = pages_seen(_STARTED.pop(FAST_TEST))
     assert seen["imported"] == []
     assert seen["home"] == ["Train your first neural network"]
     assert "Train" in seen["train"]
@@ -124,7 +147,7 @@ def test_every_page_with_a_run_and_a_drawing_imports_neither_keras_nor_tensorflo
 
 @pytest.mark.slow
 def test_training_through_the_pages_imports_neither_keras_nor_tensorflow(stored_run_dir):
-    seen = run_server_pages(stored_run_dir, "--train")
+    seen = pages_seen(start_server_pages(stored_run_dir, "--train"))
     assert seen["trained"] == ["done"]
     assert "First-layer weights" in seen["results_after_training"]
     assert seen["imported"] == []
