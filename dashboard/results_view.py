@@ -179,8 +179,6 @@ def misclassified_gallery(run, dataset, limit=GALLERY_SIZE):
     return images, captions
 
 
-
-
 def show_test_summary(run):
     """Shows the run's heading, a warning if it was stopped, and its four headline figures."""
     tr = glossary.tr

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import glossary, state, train_view
+from dashboard import glossary, state, train_view, widgets
 from dashboard.curve_charts import format_value, sweep_specs
 from mnist_core.job_record import DONE, FAILED, QUEUED, RUNNING, STOPPED
 from mnist_core.sweep import sweep_table
@@ -98,7 +98,6 @@ def sweep_panel():
     rows = sorted(({"value": row[field], **row} for row in table), key=lambda row: row["value"])
     if rows:
         all_values = sorted(getattr(snapshot.config, field) for snapshot in snapshots)
-        for column, spec in zip(st.columns(2), sweep_specs(rows, name, all_values)):
-            column.vega_lite_chart(spec, width="stretch", height=SWEEP_CHART_HEIGHT)
+        widgets.charts_side_by_side(sweep_specs(rows, name, all_values), SWEEP_CHART_HEIGHT)
     if len(rows) < len(snapshots):
         st.caption(tr("The plot fills in as each value finishes.", "每个取值训练完成后，图上就会多一个点。"))

@@ -288,8 +288,7 @@ def history_view(history, step_history=None):
 
 def show_curves(specs, key=None):
     """Draws the loss and accuracy charts side by side, then what their two lines are."""
-    for index, (column, spec) in enumerate(zip(st.columns(2), specs)):
-        column.vega_lite_chart(spec, width="stretch", height=CURVES_HEIGHT, key=f"{key}-{index}" if key else None)
+    widgets.charts_side_by_side(specs, CURVES_HEIGHT, key=key)
     st.caption(tr("Blue: the training images, loss and accuracy averaged over each epoch (while an epoch trains, over "
                   "its steps so far). Orange: the held-out validation images, measured at the end of each epoch.",
                   "蓝色：训练图像，损失和准确率按每轮取平均（一轮训练进行中时，取这一轮到目前为止的平均）。"

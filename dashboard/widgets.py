@@ -141,3 +141,9 @@ def _multiselect_per_language(label, labels, default, key):
         st.session_state[widget_key] = kept
     return st.multiselect(label, list(labels), format_func=labels.get, key=widget_key,
                           on_change=lambda: st.session_state.update({key: st.session_state[widget_key]}))
+
+
+def charts_side_by_side(specs, height, key=None):
+    """Draws two Vega-Lite specs in two columns; a `key` keeps each chart across reruns, updated in place."""
+    for index, (column, spec) in enumerate(zip(st.columns(2), specs)):
+        column.vega_lite_chart(spec, width="stretch", height=height, key=f"{key}-{index}" if key else None)

@@ -23,8 +23,7 @@ if not selected:
                "在上面至少选一个运行，查看它的训练曲线和测试结果。"))
 else:
     specs = curve_charts.comparison_curves_specs(results_view.curve_histories(selected, short=True))
-    for column, spec in zip(st.columns(2), specs):
-        column.vega_lite_chart(spec, width="stretch", height=curve_charts.CURVES_HEIGHT)
+    widgets.charts_side_by_side(specs, curve_charts.CURVES_HEIGHT)
     st.caption(tr("Solid lines: the training images, averaged over each epoch. Dashed lines: the held-out validation "
                   "images, measured at the end of each epoch. Hover for the values.",
                   "实线：训练图像，每轮内取平均。虚线：留出的验证图像，每轮结束时测得。鼠标悬停可看数值。"))
