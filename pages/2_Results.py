@@ -4,8 +4,7 @@ import streamlit as st
 
 from dashboard import curve_charts, glossary, inside_view, manage_view, navigation, results_view, state, widgets
 from mnist_core.data import CLASS_NAMES
-from mnist_core.run_record import MODEL_FILE, RUN_FILE, CorruptRunError
-from mnist_core.run_store import RunNotFoundError
+from mnist_core.run_record import MODEL_FILE, RUN_FILE
 
 navigation.require_app_frame()
 tr = glossary.tr
@@ -54,16 +53,16 @@ chosen_id = st.selectbox(tr("Run to download or delete", "要下载或删除的�
                          key=widgets.language_key("results_manage_run"))
 download_column, delete_column = st.columns(2)
 with download_column:
-    try:
-        files = state.get_store().export(chosen_id)
-    except (RunNotFoundError, CorruptRunError, OSError) as error:
-        st.error(tr(f"This run can no longer be read ({state.visible(error)}). Reload the page to refresh the list.",
-                    f"这个运行已无法读取（{state.visible(error)}）。请刷新页面以更新列表。"))
-    else:
-        st.download_button(tr("Download the model (.keras)", "下载模型（.keras）"), files[MODEL_FILE], file_name=f"{chosen_id}.keras",
-                           mime="application/octet-stream", on_click="ignore", icon=":material/download:")
-        st.download_button(tr("Download settings and results (.json)", "下载设置和结果（.json）"), files[RUN_FILE], file_name=f"{chosen_id}.json",
-                           mime="application/json", on_click="ignore", icon=":material/description:")
+    # The files are read when a button is pressed, not on every visit: the browser fetched a run's
+    # model (8 MB for 2×1024) each time Results was shown. If the run is gone by then, the browser
+    # says "Failed to generate file for download" and the server log names the error.
+    store = state.get_store()
+    st.download_button(tr("Download the model (.keras)", "下载模型（.keras）"), lambda: store.export(chosen_id)[MODEL_FILE],
+                       file_name=f"{chosen_id}.keras", mime="application/octet-stream", on_click="ignore",
+                       icon=":material/download:")
+    st.download_button(tr("Download settings and results (.json)", "下载设置和结果（.json）"),
+                       lambda: store.export(chosen_id)[RUN_FILE], file_name=f"{chosen_id}.json", mime="application/json",
+                       on_click="ignore", icon=":material/description:")
 with delete_column:
     manage_view.delete_controls(next(stored for stored in runs if stored.run_id == chosen_id), results_view.RUNS_KEY)
     manage_view.teacher_login()

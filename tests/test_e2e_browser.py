@@ -13,6 +13,7 @@ import json
 import os
 import re
 import time
+from urllib.parse import urlparse
 
 import pytest
 
@@ -394,6 +395,23 @@ def test_results_draws_its_curves_soon_after_its_title(served_run, page, request
     assert page.locator("[data-testid='stException']").count() == 0
     # Recorded, not asserted (a shared machine's timings vary); bench/bench_pages.py compares them.
     record_timing(request.node.name, {"title_to_first_chart_seconds": round((charted - shown) / 1000, 2)})
+
+
+def test_results_reads_the_run_files_only_when_a_download_is_pressed(served_run, page, tmp_path):
+    fetched = []
+    # Streamlit serves files of elements under /media/ (its own fonts are under /static/media/).
+    page.on("request", lambda request: fetched.append(request.url) if urlparse(request.url).path.startswith("/media/") else None)
+    open_page(page, served_run.base_url, "Results")
+    assert fetched == [], "a visit of Results sent the run's files to the browser"
+    run_folder = next(path for path in served_run.runs_dir.iterdir() if (path / "model.keras").exists())
+    for label, name in (("Download the model (.keras)", "model.keras"), ("Download settings and results (.json)", "run.json")):
+        with page.expect_download() as download:
+            page.get_by_role("button", name=label).click()
+        saved = tmp_path / name
+        download.value.save_as(saved)
+        assert download.value.suggested_filename == f"{run_folder.name}{saved.suffix}"
+        assert saved.read_bytes() == (run_folder / name).read_bytes(), f"{name} differs from the stored file"
+    assert page.locator("[data-testid='stException']").count() == 0
 
 
 def test_no_deploy_button_and_nothing_fetched_from_the_internet(served_run, new_page):

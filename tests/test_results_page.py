@@ -197,8 +197,10 @@ def test_runs_table_lists_every_run(monkeypatch, two_run_store):
 def test_downloads_offer_model_and_json(monkeypatch, two_run_store):
     use_store(monkeypatch, two_run_store)
     app = run_page()
-    labels = [button.proto.label for button in app.main.get("download_button")]
-    assert labels == ["Download the model (.keras)", "Download settings and results (.json)"]
+    buttons = [button.proto for button in app.main.get("download_button")]
+    assert [button.label for button in buttons] == ["Download the model (.keras)", "Download settings and results (.json)"]
+    # The files are read on a click only: no run's model goes to the browser with every visit.
+    assert all(button.deferred_file_id and not button.url for button in buttons)
 
 
 def test_gallery_captions_name_true_and_predicted_class(monkeypatch, two_run_store):
