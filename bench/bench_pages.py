@@ -5,16 +5,21 @@ machine is busy. Both servers start the way a user starts them (`streamlit run` 
 .streamlit/config.toml for the dashboard). Every page load opens a new tab, i.e. a new Streamlit
 session. "Fresh" loads use a new browser profile (nothing cached) on a server that has just
 started; "warm" loads reuse one browser profile, whose HTTP cache holds the app's scripts after
-the first visit, as a student's browser does when they reload or open another page.
+the first visit, as a student's browser does when they reload or open another page. Warm loads
+of the bare app and of the dashboard's pages take turns, round after round, and each figure is
+the median of its rounds.
 
     "appears"  seconds from navigation until the page's title (its first h1) is visible;
     "complete" seconds until the page's script has finished running;
     "chart"    seconds from the Results title to its first drawn chart.
 
+It also times a switch of page inside the app ("switch to Train": Home is open, the sidebar's link
+is clicked), which is how a student moves between pages once the app is open.
+
 The goals (issue 11, item 3): warm page load at most 1.5× the bare app, the first page of a fresh
 server at most 3× the bare app, the first Results chart at most 2 s after the page appears.
 
-    TFDS_DATA_DIR=../shared/data/tfds python bench/bench_pages.py [--repeats 3] [--port 8800]
+    TFDS_DATA_DIR=../shared/data/tfds python bench/bench_pages.py [--repeats 7] [--port 8800]
 """
 
 import argparse
@@ -41,9 +46,15 @@ CHART_SELECTOR = ("[data-testid='stMain'] .js-plotly-plot .main-svg, "
 TIMEOUT_MS = 300_000
 VIEWPORT = {"width": 1400, "height": 1000}
 BARE_APP = 'import streamlit as st\n\nst.title("Bare app")\nst.write("One page, no imports.")\n'
+# The bare app again, as two pages in st.navigation: opening its second page by its URL shows what
+# Streamlit itself adds to a page reached by a link, as every dashboard page but Home is here.
+BARE_NAV_APP = 'import streamlit as st\n\nst.navigation([st.Page("first.py"), st.Page("second.py")]).run()\n'
+BARE_NAV_PAGE = 'import streamlit as st\n\nst.title("Bare page")\nst.write("One of two pages, no imports.")\n'
 # The stored run the Results page draws: small, so preparing the benchmark takes seconds.
 RUN_FLAGS = ["--hidden-size", "32", "--epochs", "2", "--batch-size", "128", "--train-examples", "5000"]
 WARM_PAGES = ("", "Train", "Results", "Draw", "Sweep")
+# Each page's title, which a switch from Home waits for: (sidebar link, title).
+SWITCHES = {"Train": "Train a network", "Results": "Results", "Draw": "✏️ Draw a digit", "Sweep": "Sweep one setting"}
 
 
 class Server:
@@ -100,6 +111,28 @@ def load_page(context, url, external_requests, measure_chart=False):
     return timings
 
 
+def switch_from_home(context, base_url, link, title, external_requests):
+    """Opens Home in a new tab, then clicks `link` in the sidebar: how a student moves between pages.
+
+    Returns {"appears", "complete"} in seconds from the click: no page is loaded, the open session
+    runs the other page's script and the browser draws it.
+    """
+    page = context.new_page()
+    page.on("request", lambda request: None if request.url.startswith("http://127.0.0.1") or request.url.startswith("data:")
+            else external_requests.append(request.url))
+    page.goto(base_url)
+    page.locator("h1").first.wait_for(state="visible", timeout=TIMEOUT_MS)
+    page.wait_for_selector(IDLE_SELECTOR, state="attached", timeout=TIMEOUT_MS)
+    started = time.perf_counter()
+    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=link).click()
+    page.get_by_role("heading", name=title, exact=True).wait_for(state="visible", timeout=TIMEOUT_MS)
+    timings = {"appears": time.perf_counter() - started}
+    page.wait_for_selector(IDLE_SELECTOR, state="attached", timeout=TIMEOUT_MS)
+    timings["complete"] = time.perf_counter() - started
+    page.close()
+    return timings
+
+
 def fresh_load(browser, url, external_requests, measure_chart=False):
     """Loads `url` once in a new browser profile, with nothing cached."""
     context = browser.new_context(viewport=VIEWPORT)
@@ -109,10 +142,20 @@ def fresh_load(browser, url, external_requests, measure_chart=False):
         context.close()
 
 
-def median_load(context, url, repeats, external_requests, measure_chart=False):
-    """Loads `url` `repeats` times in new tabs of `context` and returns the median of each timing."""
-    loads = [load_page(context, url, external_requests, measure_chart) for _ in range(repeats)]
-    return {key: statistics.median(load[key] for load in loads) for key in loads[0]}
+def interleaved_medians(targets, repeats, external_requests):
+    """Loads every target once per round, `repeats` rounds; returns {name: median of each timing}.
+
+    Args:
+        targets: (name, browser context, url, measure_chart) tuples.
+
+    The bare app is one of the targets, so it meets the same moments of a busy machine as the
+    dashboard's pages, and a slow minute does not land on one side of the ratio only.
+    """
+    loads = {name: [] for name, *_ in targets}
+    for _ in range(repeats):
+        for name, context, url, measure_chart in targets:
+            loads[name].append(load_page(context, url, external_requests, measure_chart))
+    return {name: {key: statistics.median(load[key] for load in runs) for key in runs[0]} for name, runs in loads.items()}
 
 
 def prepare_runs(runs_dir):
@@ -126,54 +169,63 @@ def bench(browser, work_dir, port, repeats):
     external = []
     bare_dir = os.path.join(work_dir, "bare")
     os.makedirs(bare_dir)
-    with open(os.path.join(bare_dir, "bare_app.py"), "w") as file:
-        file.write(BARE_APP)
+    for name, text in (("bare_app.py", BARE_APP), ("bare_nav_app.py", BARE_NAV_APP), ("first.py", BARE_NAV_PAGE),
+                       ("second.py", BARE_NAV_PAGE)):
+        with open(os.path.join(bare_dir, name), "w") as file:
+            file.write(text)
     runs_dir = os.path.join(work_dir, "runs")
     prepare_runs(runs_dir)
     env = {"MNIST_RUNS_DIR": runs_dir}
     figures = {}
 
-    server = Server("bare_app.py", bare_dir, port, os.path.join(work_dir, "bare.log"))
-    context = browser.new_context(viewport=VIEWPORT)
+    bare = Server("bare_app.py", bare_dir, port, os.path.join(work_dir, "bare.log"))
     try:
-        figures["bare fresh"] = fresh_load(browser, server.url, external)
-        load_page(context, server.url, external)  # Fills the profile's cache.
-        figures["bare warm"] = median_load(context, server.url, repeats, external)
-    finally:
-        context.close()
-        server.stop()
+        figures["bare fresh"] = fresh_load(browser, bare.url, external)
+        for page in ("", "Results"):
+            server = Server("streamlit_app.py", REPO_ROOT, port + 1,
+                            os.path.join(work_dir, f"app-fresh-{page or 'Home'}.log"), env)
+            try:
+                figures[f"fresh {page or 'Home'}"] = fresh_load(browser, f"{server.url}/{page}", external, page == "Results")
+            finally:
+                server.stop()
 
-    for page in ("", "Results"):
-        server = Server("streamlit_app.py", REPO_ROOT, port + 1, os.path.join(work_dir, f"app-fresh-{page or 'Home'}.log"), env)
+        # Warm: both servers run, each browser profile has visited its pages once (their scripts
+        # are cached and every page's imports are loaded), then the loads take turns.
+        server = Server("streamlit_app.py", REPO_ROOT, port + 1, os.path.join(work_dir, "app-warm.log"), env)
+        bare_nav = Server("bare_nav_app.py", bare_dir, port + 2, os.path.join(work_dir, "bare-nav.log"))
+        bare_context, app_context = browser.new_context(viewport=VIEWPORT), browser.new_context(viewport=VIEWPORT)
         try:
-            figures[f"fresh {page or 'Home'}"] = fresh_load(browser, f"{server.url}/{page}", external, page == "Results")
+            targets = [("bare warm", bare_context, bare.url, False),
+                       ("bare 2-page, by URL", bare_context, f"{bare_nav.url}/second", False)] + [
+                (f"warm {page or 'Home'}", app_context, f"{server.url}/{page}", page == "Results") for page in WARM_PAGES]
+            for _, context, url, _ in targets:
+                load_page(context, url, external)
+            figures.update(interleaved_medians(targets, repeats, external))
+            for link, title in SWITCHES.items():
+                switches = [switch_from_home(app_context, server.url, link, title, external) for _ in range(repeats)]
+                figures[f"switch to {link}"] = {key: statistics.median(s[key] for s in switches) for key in switches[0]}
         finally:
+            bare_context.close()
+            app_context.close()
+            bare_nav.stop()
             server.stop()
-
-    server = Server("streamlit_app.py", REPO_ROOT, port + 1, os.path.join(work_dir, "app-warm.log"), env)
-    context = browser.new_context(viewport=VIEWPORT)
-    try:
-        for page in WARM_PAGES:  # One visit each first: every page's imports and scripts are loaded.
-            load_page(context, f"{server.url}/{page}", external)
-        for page in WARM_PAGES:
-            figures[f"warm {page or 'Home'}"] = median_load(
-                context, f"{server.url}/{page}", repeats, external, page == "Results")
     finally:
-        context.close()
-        server.stop()
+        bare.stop()
     return figures, sorted(set(external))
 
 
 def report(figures, external):
     """Prints every figure and its ratio to the bare app, then the goals met or missed."""
     bare_warm, bare_fresh = figures["bare warm"]["complete"], figures["bare fresh"]["complete"]
-    print(f"{'page load':<16}{'appears s':>10}{'complete s':>11}{'chart s':>9}{'appears ×bare':>15}{'complete ×bare':>16}")
+    print(f"{'page load':<20}{'appears s':>10}{'complete s':>11}{'chart s':>9}{'appears ×bare':>15}{'complete ×bare':>16}")
     for name, timing in figures.items():
         bare = bare_fresh if name.startswith("fresh") else bare_warm
         chart = f"{timing['chart']:.2f}" if "chart" in timing else "-"
-        print(f"{name:<16}{timing['appears']:>10.2f}{timing['complete']:>11.2f}{chart:>9}"
+        print(f"{name:<20}{timing['appears']:>10.2f}{timing['complete']:>11.2f}{chart:>9}"
               f"{timing['appears'] / bare:>15.2f}{timing['complete'] / bare:>16.2f}")
     warm = [timing for name, timing in figures.items() if name.startswith("warm")]
+    print("(bare 2-page, by URL: the bare app as two pages, its second opened by its URL, as every page but Home is)")
+    print("(switch to X: from Home by the sidebar's link, timed from the click; a ratio to the bare app's load)")
     goals = {
         "warm pages appear within 1.5× the bare app": max(t["appears"] for t in warm) <= 1.5 * bare_warm,
         "warm pages complete within 1.5× the bare app": max(t["complete"] for t in warm) <= 1.5 * bare_warm,
@@ -192,8 +244,8 @@ def report(figures, external):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3, help="warm loads per page; the median is kept")
-    parser.add_argument("--port", type=int, default=8800, help="the bare app's port; the dashboard uses the next")
+    parser.add_argument("--repeats", type=int, default=7, help="warm loads per page; the median is kept")
+    parser.add_argument("--port", type=int, default=8800, help="the bare app's port; the dashboard uses the next, the 2-page bare app the one after")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as work_dir, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
