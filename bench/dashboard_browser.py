@@ -81,11 +81,13 @@ def _rss_mb(pid):
 
 
 def launch(playwright, niceness=0):
-    """Starts headless Chromium; with `niceness` > 0 the browser runs at that lower CPU priority.
+    """Starts headless Chromium at CPU priority `niceness` (-20 highest, 0 normal, 19 lowest).
 
     A class's students each run their browser on their own computer. A bench that plays several
     students on one machine can lower their browsers' priority, so that their drawing competes
-    less with the server and with the one browser being measured. Chromium sets its renderers'
+    less with the server and with the one browser being measured; and it can raise the measured
+    browser's priority, so that it does not wait for CPU time the server's trainings hold, as a
+    student's own computer would not (setting a negative niceness needs root). Chromium sets its renderers'
     priority itself (as root it even raises it), so a thread sets every process of the browser
     back to `niceness` twice a second while the browser runs, and marks the browser's session
     (its scheduling autogroup) with the same niceness.
