@@ -26,7 +26,8 @@ import time
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dashboard_browser import Server, click_button, launch, open_page, wait_for_test_accuracy, worker_rss_mb  # noqa: E402
+from dashboard_browser import (  # noqa: E402
+    Server, click_button, launch, open_page, wait_for_test_accuracy, wait_idle, worker_rss_mb)
 from seed_pipeline import measure_seed, print_ratio  # noqa: E402
 
 TRAININGS = 30
@@ -86,6 +87,10 @@ def memory(port, seed):
                 "peak RSS", "MB")
 
 
+_SUBMITTED = re.compile(r"^Preparing:|^Epoch \d+/\d+, step|Waiting for a free trainer")
+SUBMIT_TIMEOUT_MS = 120_000
+
+
 def _training_states(pages):
     """Counts the training sessions whose page shows a training at an epoch, preparing, or waiting in the queue."""
     counts = {"training": 0, "preparing": 0, "queued": 0, "other": 0}
@@ -122,7 +127,11 @@ def responsiveness(port, seed, trainers_nice=0, measuring_nice=0):
             page = open_page(trainer_browser, f"{server.base_url}/Train")
             page.get_by_text("Best MLP", exact=True).first.click()
             page.wait_for_timeout(500)
+            wait_idle(page)
             click_button(page, "Retrain")
+            # Each session's training is submitted before the next session starts: its page shows
+            # it preparing, at an epoch or waiting in the queue.
+            page.locator("[data-testid='stMain']").get_by_text(_SUBMITTED).first.wait_for(timeout=SUBMIT_TIMEOUT_MS)
             trainers.append(page)
         # Wait until trainings really run (progress bars show epochs) before timing Home.
         trainers[0].get_by_text("Epoch").first.wait_for()
