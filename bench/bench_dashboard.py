@@ -87,6 +87,7 @@ def memory(port, seed):
                 "peak RSS", "MB")
 
 
+_TRAINING = re.compile(r"^Epoch \d+/\d+, step")
 _SUBMITTED = re.compile(r"^Preparing:|^Epoch \d+/\d+, step|Waiting for a free trainer")
 SUBMIT_TIMEOUT_MS = 120_000
 
@@ -96,7 +97,7 @@ def _training_states(pages):
     counts = {"training": 0, "preparing": 0, "queued": 0, "other": 0}
     for page in pages:
         main = page.locator("[data-testid='stMain']")
-        if main.get_by_text(re.compile(r"^Epoch \d+/\d+, step")).count():
+        if main.get_by_text(_TRAINING).count():
             counts["training"] += 1
         elif main.get_by_text("Preparing:").count():
             counts["preparing"] += 1
@@ -133,8 +134,9 @@ def responsiveness(port, seed, trainers_nice=0, measuring_nice=0):
             # it preparing, at an epoch or waiting in the queue.
             page.locator("[data-testid='stMain']").get_by_text(_SUBMITTED).first.wait_for(timeout=SUBMIT_TIMEOUT_MS)
             trainers.append(page)
-        # Wait until trainings really run (progress bars show epochs) before timing Home.
-        trainers[0].get_by_text("Epoch").first.wait_for()
+        # Wait until trainings really run (a progress bar shows an epoch's steps) before timing Home;
+        # preparing (decoding the dataset, compiling) is a different load.
+        trainers[0].locator("[data-testid='stMain']").get_by_text(_TRAINING).first.wait_for(timeout=SUBMIT_TIMEOUT_MS)
         before = _training_states(trainers)
         busy = [_home_seconds(browser, server.base_url) for _ in range(HOME_LOADS)]
         after = _training_states(trainers)
