@@ -16,6 +16,7 @@ import zipfile
 import h5py
 import numpy as np
 
+from mnist_core import keras_file
 from mnist_core.config import ACTIVATIONS, IMAGE_SHAPE, NUM_CLASSES
 
 PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2]
@@ -25,9 +26,6 @@ BATCH_CHUNK = 5000
 # Added to the probability before its log, as the saliency map has always done, so a class the
 # network rules out entirely still has a finite log-probability.
 LOG_EPSILON = 1e-7
-_CONFIG_MEMBER = "config.json"
-_WEIGHTS_MEMBER = "model.weights.h5"
-_MAX_CONFIG_BYTES = 1_000_000
 # Layers that only reshape or act during training: they change nothing at inference.
 _PASS_THROUGH_LAYERS = ("InputLayer", "Flatten", "Dropout")
 
@@ -116,11 +114,8 @@ def read_network(path):
     """
     try:
         with zipfile.ZipFile(path) as archive:
-            info = archive.getinfo(_CONFIG_MEMBER)
-            if info.file_size > _MAX_CONFIG_BYTES:
-                raise ValueError(f"its {_CONFIG_MEMBER} is implausibly large ({info.file_size} bytes)")
-            layers = _dense_layers(json.loads(archive.read(info)))
-            weights_file = io.BytesIO(archive.read(_WEIGHTS_MEMBER))
+            layers = _dense_layers(keras_file.read_config(archive))
+            weights_file = io.BytesIO(archive.read(keras_file.WEIGHTS_MEMBER))
     except FileNotFoundError:
         raise
     except (OSError, zipfile.BadZipFile, KeyError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as error:
