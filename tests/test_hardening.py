@@ -186,7 +186,8 @@ def test_ctrl_c_during_training_is_one_line_and_status_130(tmp_path):
         if process.poll() is None:
             process.kill()
     error = (tmp_path / "train.err").read_text()
-    assert status == cli.INTERRUPTED_STATUS, error
+    # Once in CI the process ended with status 0 and nothing on stderr; its output says how far it got.
+    assert status == cli.INTERRUPTED_STATUS, f"stderr: {error!r}; end of stdout: {output.read_text()[-1500:]!r}"
     assert error.strip().splitlines() == ["error: interrupted; a run was stored only if 'Saved run' was printed."]
     assert [name for name in os.listdir(tmp_path / "runs")] == [], "an interrupted training stores nothing"
 
