@@ -174,6 +174,10 @@ def test_ctrl_c_during_training_is_one_line_and_status_130(tmp_path):
         process = subprocess.Popen(
             [sys.executable, "-m", "mnist_core", "train", "--epochs", "50", "--runs-dir", str(tmp_path / "runs")],
             cwd=REPO_ROOT, stdout=stdout, stderr=stderr,
+            # A shell starts a background job (`.ci/run &`) with Ctrl-C ignored, and children inherit
+            # that: the CLI then trained all 50 epochs and ended with status 0. A user's terminal
+            # delivers Ctrl-C, so the CLI here gets it as the user's would.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
     try:
         deadline = time.monotonic() + SUBPROCESS_TIMEOUT
@@ -186,7 +190,6 @@ def test_ctrl_c_during_training_is_one_line_and_status_130(tmp_path):
         if process.poll() is None:
             process.kill()
     error = (tmp_path / "train.err").read_text()
-    # Once in CI the process ended with status 0 and nothing on stderr; its output says how far it got.
     assert status == cli.INTERRUPTED_STATUS, f"stderr: {error!r}; end of stdout: {output.read_text()[-1500:]!r}"
     assert error.strip().splitlines() == ["error: interrupted; a run was stored only if 'Saved run' was printed."]
     assert [name for name in os.listdir(tmp_path / "runs")] == [], "an interrupted training stores nothing"
