@@ -87,24 +87,20 @@ def memory(port, seed):
                 "peak RSS", "MB")
 
 
-_TRAINING = re.compile(r"^Epoch \d+/\d+, step")
-_SUBMITTED = re.compile(r"^Preparing:|^Epoch \d+/\d+, step|Waiting for a free trainer")
+# What a training session's page shows in each state of its job, checked in this order.
+_STATES = {"training": r"^Epoch \d+/\d+, step", "preparing": r"^Preparing:", "queued": r"Waiting for a free trainer"}
+_TRAINING = re.compile(_STATES["training"])
+_SUBMITTED = re.compile("|".join(_STATES.values()))
 SUBMIT_TIMEOUT_MS = 120_000
 
 
 def _training_states(pages):
     """Counts the training sessions whose page shows a training at an epoch, preparing, or waiting in the queue."""
-    counts = {"training": 0, "preparing": 0, "queued": 0, "other": 0}
+    counts = dict.fromkeys([*_STATES, "other"], 0)
     for page in pages:
         main = page.locator("[data-testid='stMain']")
-        if main.get_by_text(_TRAINING).count():
-            counts["training"] += 1
-        elif main.get_by_text("Preparing:").count():
-            counts["preparing"] += 1
-        elif main.get_by_text("Waiting for a free trainer").count():
-            counts["queued"] += 1
-        else:
-            counts["other"] += 1
+        shown = next((state for state, text in _STATES.items() if main.get_by_text(re.compile(text)).count()), "other")
+        counts[shown] += 1
     return counts
 
 

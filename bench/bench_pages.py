@@ -92,11 +92,21 @@ class Server:
                 self.process.wait()
 
 
+def _record_external(page, external_requests):
+    """Appends to `external_requests` the URL of every request of `page` that leaves 127.0.0.1."""
+    page.on("request", lambda request: None if request.url.startswith(("http://127.0.0.1", "data:"))
+            else external_requests.append(request.url))
+
+
+def _medians(loads):
+    """Returns the median of each timing over `loads`, a list of {timing name: seconds}."""
+    return {key: statistics.median(load[key] for load in loads) for key in loads[0]}
+
+
 def load_page(context, url, external_requests, measure_chart=False):
     """Opens `url` in a new tab (session); returns {"appears", "complete"[, "chart"]} in seconds."""
     page = context.new_page()
-    page.on("request", lambda request: None if request.url.startswith("http://127.0.0.1") or request.url.startswith("data:")
-            else external_requests.append(request.url))
+    _record_external(page, external_requests)
     started = time.perf_counter()
     page.goto(url)
     page.locator("h1").first.wait_for(state="visible", timeout=TIMEOUT_MS)
@@ -118,11 +128,10 @@ def switch_from_home(context, base_url, link, title, external_requests):
     runs the other page's script and the browser draws it.
     """
     page = context.new_page()
-    page.on("request", lambda request: None if request.url.startswith("http://127.0.0.1") or request.url.startswith("data:")
-            else external_requests.append(request.url))
+    _record_external(page, external_requests)
     page.goto(base_url)
     page.locator("h1").first.wait_for(state="visible", timeout=TIMEOUT_MS)
-    page.wait_for_selector(IDLE_SELECTOR, state="attached", timeout=TIMEOUT_MS)
+    page.wait_for_selector(IDLE_SELECTOR, state="attached", timeout=TIMEOUT_MS)  # Home is open.
     started = time.perf_counter()
     page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=link).click()
     page.get_by_role("heading", name=title, exact=True).wait_for(state="visible", timeout=TIMEOUT_MS)
@@ -155,7 +164,7 @@ def interleaved_medians(targets, repeats, external_requests):
     for _ in range(repeats):
         for name, context, url, measure_chart in targets:
             loads[name].append(load_page(context, url, external_requests, measure_chart))
-    return {name: {key: statistics.median(load[key] for load in runs) for key in runs[0]} for name, runs in loads.items()}
+    return {name: _medians(runs) for name, runs in loads.items()}
 
 
 def prepare_runs(runs_dir):
@@ -203,7 +212,7 @@ def bench(browser, work_dir, port, repeats):
             figures.update(interleaved_medians(targets, repeats, external))
             for link, title in SWITCHES.items():
                 switches = [switch_from_home(app_context, server.url, link, title, external) for _ in range(repeats)]
-                figures[f"switch to {link}"] = {key: statistics.median(s[key] for s in switches) for key in switches[0]}
+                figures[f"switch to {link}"] = _medians(switches)
         finally:
             bare_context.close()
             app_context.close()

@@ -154,10 +154,10 @@ class RunStore:
                 raise RunNotFoundError(f"No run with id {run_id!r} in {self.root}.") from None
             shutil.rmtree(doomed)
 
-    def export(self, run_id):
-        """Returns {"run.json": bytes, "model.keras": bytes} of the run `run_id`, for downloads."""
+    def export(self, run_id, names=(RUN_FILE, MODEL_FILE)):
+        """Returns {name: bytes} of the files `names` of the run `run_id` (both by default), for downloads."""
         run = self.load(run_id)
-        return {name: pathlib.Path(run.path, name).read_bytes() for name in (RUN_FILE, MODEL_FILE)}
+        return {name: pathlib.Path(run.path, name).read_bytes() for name in names}
 
     def _publish(self, temporary, record):
         """Writes run.json under a fresh id and renames the folder to it, retrying on a clash."""

@@ -57,12 +57,12 @@ with download_column:
     # model (8 MB for 2×1024) each time Results was shown. If the run is gone by then, the browser
     # says "Failed to generate file for download" and the server log names the error.
     store = state.get_store()
-    st.download_button(tr("Download the model (.keras)", "下载模型（.keras）"), lambda: store.export(chosen_id)[MODEL_FILE],
-                       file_name=f"{chosen_id}.keras", mime="application/octet-stream", on_click="ignore",
-                       icon=":material/download:")
+    st.download_button(tr("Download the model (.keras)", "下载模型（.keras）"),
+                       lambda: store.export(chosen_id, [MODEL_FILE])[MODEL_FILE], file_name=f"{chosen_id}.keras",
+                       mime="application/octet-stream", on_click="ignore", icon=":material/download:")
     st.download_button(tr("Download settings and results (.json)", "下载设置和结果（.json）"),
-                       lambda: store.export(chosen_id)[RUN_FILE], file_name=f"{chosen_id}.json", mime="application/json",
-                       on_click="ignore", icon=":material/description:")
+                       lambda: store.export(chosen_id, [RUN_FILE])[RUN_FILE], file_name=f"{chosen_id}.json",
+                       mime="application/json", on_click="ignore", icon=":material/description:")
 with delete_column:
     manage_view.delete_controls(next(stored for stored in runs if stored.run_id == chosen_id), results_view.RUNS_KEY)
     manage_view.teacher_login()
