@@ -12,11 +12,14 @@ responsiveness: Home opened in a fresh session 7 times on an idle server, then a
     training sessions run in a second Chromium; --trainers-nice N (default 0) lowers its CPU
     priority, standing in for students whose browsers run on their own computers; likewise
     --measuring-nice N (default 0; -10 raises it) sets the priority of the browser that opens Home.
+    It also prints how many of the machine's cores each part used in each phase: the server, its
+    Ray workers, Ray's own processes, each browser and the rest of the machine.
 Both print the load average, since the machine is shared, and first run the seed notebook's
 pipeline once (bench/seed_pipeline.py) to print each figure as a ratio against it.
 """
 
 import argparse
+import contextlib
 import os
 import re
 import statistics
@@ -27,7 +30,7 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dashboard_browser import (  # noqa: E402
-    Server, click_button, launch, open_page, wait_for_test_accuracy, wait_idle, worker_rss_mb)
+    CpuShares, Server, click_button, launch, open_page, wait_for_test_accuracy, wait_idle, worker_rss_mb)
 from seed_pipeline import measure_seed, print_ratio  # noqa: E402
 
 TRAININGS = 30
@@ -114,11 +117,16 @@ def _home_seconds(browser, base_url):
 
 
 def responsiveness(port, seed, trainers_nice=0, measuring_nice=0):
-    with Server(port) as server, sync_playwright() as playwright:
+    with Server(port) as server, sync_playwright() as playwright, contextlib.ExitStack() as stack:
         browser = launch(playwright, niceness=measuring_nice)
         trainer_browser = launch(playwright, niceness=trainers_nice)
+        shares = CpuShares({"server": server.process.pid, "measured browser": browser.bench_pid,
+                            "training sessions' browser": trainer_browser.bench_pid})
+        stack.enter_context(shares)
         _home_seconds(browser, server.base_url)  # The first load of a server compiles its pages.
+        shares.mark("the idle Home loads")
         idle = [_home_seconds(browser, server.base_url) for _ in range(HOME_LOADS)]
+        shares.mark("the start of the trainings")
         trainers = []
         for _ in range(TRAINING_SESSIONS):
             page = open_page(trainer_browser, f"{server.base_url}/Train")
@@ -134,7 +142,9 @@ def responsiveness(port, seed, trainers_nice=0, measuring_nice=0):
         # preparing (decoding the dataset, compiling) is a different load.
         trainers[0].locator("[data-testid='stMain']").get_by_text(_TRAINING).first.wait_for(timeout=SUBMIT_TIMEOUT_MS)
         before = _training_states(trainers)
+        shares.mark("the busy Home loads")
         busy = [_home_seconds(browser, server.base_url) for _ in range(HOME_LOADS)]
+        shares.mark("the end")
         after = _training_states(trainers)
         browser.close()
         trainer_browser.close()
@@ -144,6 +154,7 @@ def responsiveness(port, seed, trainers_nice=0, measuring_nice=0):
     print(f"Home while {TRAINING_SESSIONS} sessions train: "
           f"{[round(s, 2) for s in busy]} s, median {statistics.median(busy):.2f} s")
     print(f"ratio busy / idle: {statistics.median(busy) / statistics.median(idle):.2f}")
+    print("\n".join(shares.report()))
     print_ratio("Home while others train, median", statistics.median(busy), seed["total_seconds"],
                 "run to test accuracy", "s")
 

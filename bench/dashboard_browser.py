@@ -92,8 +92,6 @@ def launch(playwright, niceness=0):
     back to `niceness` twice a second while the browser runs, and marks the browser's session
     (its scheduling autogroup) with the same niceness.
     """
-    if not niceness:
-        return playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
     folder = tempfile.mkdtemp(prefix="bench-chromium-")
     executable, pid_file = os.path.join(folder, "chromium"), os.path.join(folder, "pid")
     with open(executable, "w") as script:
@@ -101,7 +99,9 @@ def launch(playwright, niceness=0):
     os.chmod(executable, 0o755)
     browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
     with open(pid_file) as pid:
-        threading.Thread(target=_hold_niceness, args=(int(pid.read()), niceness), daemon=True).start()
+        browser.bench_pid = int(pid.read())  # For CpuShares, which counts the browser's processes.
+    if niceness:
+        threading.Thread(target=_hold_niceness, args=(browser.bench_pid, niceness), daemon=True).start()
     return browser
 
 
@@ -151,3 +151,77 @@ def wait_for_test_accuracy(page):
     metric = page.locator("[data-testid='stMetric']", has_text="Test accuracy").first
     metric.wait_for()
     return metric.locator("[data-testid='stMetricValue']").inner_text()
+
+
+class CpuShares:
+    """Counts the CPU seconds each part of a bench uses, between marks; use as a context manager.
+
+    `roots` maps a part's name to a process id: the part is that process and all its descendants.
+    The server's descendants are split into its Ray workers (the trainings) and Ray's own processes.
+    A thread reads every process's CPU time four times a second and keeps the last reading of
+    each, so a process that ends between two marks (a closed browser tab) still counts.
+    """
+
+    INTERVAL = 0.25
+    _WORKERS, _RAY = "Ray workers", "Ray's own processes"
+
+    def __init__(self, roots):
+        self._roots, self._seconds, self._marks = roots, {}, []
+        self._lock, self._stop = threading.Lock(), threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join()
+
+    def _part(self, process, root_pids):
+        for ancestor in [process, *process.parents()]:
+            name = root_pids.get(ancestor.pid)
+            if name == "server" and ancestor is not process:
+                return self._WORKERS if process.cmdline()[0].startswith("ray::") else self._RAY
+            if name:
+                return name
+        return "rest of the machine"
+
+    def _read(self):
+        import psutil
+
+        root_pids = {pid: name for name, pid in self._roots.items()}
+        for process in psutil.process_iter():
+            try:
+                times = process.cpu_times()
+                key = (process.pid, process.create_time())
+                if key not in self._seconds or self._seconds[key][0] == self._RAY:
+                    # A new Ray worker starts as plain Python and names itself "ray::…" soon after.
+                    self._seconds[key] = [self._part(process, root_pids), 0.0]
+                self._seconds[key][1] = times.user + times.system
+            except (psutil.Error, IndexError):
+                continue
+
+    def _watch(self):
+        while not self._stop.wait(self.INTERVAL):
+            with self._lock:
+                self._read()
+
+    def mark(self, name):
+        """Ends the previous phase and starts the phase `name`."""
+        with self._lock:
+            self._read()
+            totals = {}
+            for part, seconds in self._seconds.values():
+                totals[part] = totals.get(part, 0.0) + seconds
+            self._marks.append((name, time.monotonic(), totals))
+
+    def report(self):
+        """Returns lines: for each phase, its length and each part's share of the machine's cores."""
+        cores, lines = os.cpu_count(), []
+        for (name, start, before), (_, end, after) in zip(self._marks, self._marks[1:]):
+            wall = end - start
+            shares = {part: (after.get(part, 0.0) - before.get(part, 0.0)) / wall for part in after}
+            parts = ", ".join(f"{part} {share:.2f}" for part, share in sorted(shares.items(), key=lambda item: -item[1]))
+            lines.append(f"CPU during {name} ({wall:.0f} s; cores busy, of {cores}): {parts}")
+        return lines
