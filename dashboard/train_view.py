@@ -157,7 +157,7 @@ def show_training(config):
     snapshot = job.snapshot() if job is not None else None
     if snapshot is not None and snapshot.state not in FINAL_STATES:
         st.subheader(tr("Training ", "正在训练 ") + widgets.config_name(job.config))
-        live_panel(job.job_id)
+        live_panel(job.job_id, snapshot)
         return
     if snapshot is not None and _show_outcome(job, snapshot, config):
         return
@@ -202,37 +202,74 @@ def _show_outcome(job, snapshot, config):
     return True
 
 
-# The progress bar is redrawn twice a second and the curves once a second: redrawing the curves
-# as often as the bar made the browser take a quarter of this 2-core machine from training.
-PROGRESS_SECONDS = 0.5
-CURVES_SECONDS = 1.0
+# How often a live panel asks the job manager for news. A running training's panel redraws its
+# progress and its curves together once a second; a queued one only says where it waits, every two
+# seconds, since its place changes only when a whole training ends. Five students' pages used to
+# rerun three times a second each (progress twice, curves once, empty charts while queued), and
+# their redraws took a quarter of a core from the machine that also serves and trains.
+LIVE_SECONDS = 1.0
+QUEUED_SECONDS = 2.0
 
 
-def live_panel(job_id):
-    """Shows a running job: its progress and Stop button, then its curves so far."""
-    _live_progress(job_id)
-    _live_curves(job_id)
+def live_panel(job_id, snapshot):
+    """Shows a job that has not ended (`snapshot`): its place in the queue, or its progress and curves so far."""
+    if snapshot.state == QUEUED:
+        _queued_panel(job_id)
+    else:
+        _running_panel(job_id)
 
 
-@st.fragment(run_every=PROGRESS_SECONDS)
-def _live_progress(job_id):
+@st.fragment(run_every=QUEUED_SECONDS)
+def _queued_panel(job_id):
+    job, snapshot = _followed_job(job_id)
+    if snapshot.state != QUEUED:
+        st.rerun()  # It left the queue: the page draws the running panel instead.
+    at_once, on_cluster = state.trainings_at_once()
+    place, place_zh = ("the Ray cluster", "Ray 集群") if on_cluster else ("this server", "本服务器")
+    at_once_text = "1 training runs" if at_once == 1 else f"{at_once} trainings run"
+    st.info(tr(
+        f"Waiting for a free trainer: position {snapshot.queue_position} in the queue "
+        f"({at_once_text} at once on {place}). The curves appear once it starts.",
+        f"等待空闲的训练位：排在队列第 {snapshot.queue_position} 位"
+        f"（{place_zh}同时运行 {at_once} 个训练）。训练开始后会出现曲线。"))
+    _stop_button(job, snapshot)
+
+
+@st.fragment(run_every=LIVE_SECONDS)
+def _running_panel(job_id):
+    job, snapshot = _followed_job(job_id)
+    _progress_line(snapshot)
+    _stop_button(job, snapshot)
+    # The chart is drawn empty while the training prepares. Its spec stays the same as points
+    # arrive, so each redraw only swaps the rows of the chart in the browser, which never flickers.
+    specs = curves_specs(snapshot.history, snapshot.step_history, epochs=snapshot.epochs)
+    show_curves(specs, key=f"live-curves-{job_id}")
+    if not snapshot.step_history.get("position"):
+        st.caption(tr("The curves start after the first tenth of an epoch.", "第一轮训练到十分之一后，曲线开始出现。"))
+
+
+def _followed_job(job_id):
+    """Returns (job, snapshot) of the job a live panel shows; reruns the page when it has no more to show."""
     job = state.get_job_manager().get(job_id)
-    owner = state.session_owner()
     snapshot = job.snapshot() if job is not None else None
-    if snapshot is None or (owner not in job.owners and not snapshot.stopping and snapshot.state not in FINAL_STATES):
+    if snapshot is None or (state.session_owner() not in job.owners and not snapshot.stopping
+                            and snapshot.state not in FINAL_STATES):
         # This student left a training that goes on for the others who asked for the same settings.
         forget_job()
         st.rerun()
     if snapshot.state in FINAL_STATES:
         st.rerun()
-    _progress_line(snapshot)
+    return job, snapshot
+
+
+def _stop_button(job, snapshot):
     if snapshot.stopping:
         st.caption(tr("Stopping: finishing the current steps, then testing and saving what was learned…",
                       "正在停止：先完成当前这几步，再测试并保存已学到的内容…"))
-    elif st.button(tr("Stop", "停止"), key=f"stop-{job_id}", icon=":material/stop:",
+    elif st.button(tr("Stop", "停止"), key=f"stop-{job.job_id}", icon=":material/stop:",
                    help=tr("Stop after the current chunk of steps and keep what was learned.",
                            "在当前这批步骤之后停止，并保留已学到的内容。")):
-        if state.get_job_manager().stop(job_id, owner):
+        if state.get_job_manager().stop(job.job_id, state.session_owner()):
             st.toast(tr("Stopping…", "正在停止…"))
         else:
             # Other students asked for the same training: it goes on for them, this student leaves it.
@@ -241,15 +278,7 @@ def _live_progress(job_id):
 
 
 def _progress_line(snapshot):
-    if snapshot.state == QUEUED:
-        at_once, on_cluster = state.trainings_at_once()
-        place, place_zh = ("the Ray cluster", "Ray 集群") if on_cluster else ("this server", "本服务器")
-        st.info(tr(
-            f"Waiting for a free trainer: position {snapshot.queue_position} in the queue "
-            f"({at_once} trainings run at once on {place}).",
-            f"等待空闲的训练位：排在队列第 {snapshot.queue_position} 位"
-            f"（{place_zh}同时运行 {at_once} 个训练）。"))
-    elif snapshot.epoch == 0:
+    if snapshot.epoch == 0:
         st.progress(0.0, text=tr("Preparing: loading the dataset into memory and compiling the network…",
                                  "准备中：把数据集读入内存并编译网络…"))
     else:
@@ -259,20 +288,6 @@ def _progress_line(snapshot):
         st.progress(snapshot.fraction, text=tr(
             f"Epoch {snapshot.epoch}/{snapshot.epochs}, step {snapshot.step}/{snapshot.steps_per_epoch}{running}",
             f"第 {snapshot.epoch}/{snapshot.epochs} 轮，第 {snapshot.step}/{snapshot.steps_per_epoch} 步{running}"))
-
-
-@st.fragment(run_every=CURVES_SECONDS)
-def _live_curves(job_id):
-    job = state.get_job_manager().get(job_id)
-    if job is None:
-        return
-    snapshot = job.snapshot()
-    # The chart is drawn empty while the training prepares. Its spec stays the same as points
-    # arrive, so each redraw only swaps the rows of the chart in the browser, which never flickers.
-    specs = curves_specs(snapshot.history, snapshot.step_history, epochs=snapshot.epochs)
-    show_curves(specs, key=f"live-curves-{job_id}")
-    if not snapshot.step_history.get("position"):
-        st.caption(tr("The curves start after the first tenth of an epoch.", "第一轮训练到十分之一后，曲线开始出现。"))
 
 
 def history_view(history, step_history=None):

@@ -45,7 +45,7 @@ def open_page(relative_path, timeout=120):
 
 
 # A page rerun takes 0.05–0.3 s here, and the job manager reads Ray's progress every 0.2 s, so a
-# shorter pause than the page's own redraws (0.5 and 1 s) finds a finished training sooner at little cost.
+# shorter pause than the page's own redraws (every 1 or 2 s) finds a finished training sooner at little cost.
 RERUN_PAUSE_SECONDS = 0.2
 
 

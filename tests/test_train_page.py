@@ -243,3 +243,36 @@ def test_a_stop_before_the_first_full_epoch_says_nothing_was_kept(fresh_store):
     app = rerun_until(app, lambda page: "Stopped before the first full epoch" in texts(page))
     assert "nothing was kept" in texts(app) and "Keep a run I stop before its first full epoch" in texts(app)
     assert not list(fresh_store.glob("*/run.json")), "no run was stored"
+
+
+def test_a_queued_training_says_where_it_waits_and_draws_its_curves_once_it_starts(fresh_store):
+    from dashboard import state
+    from mnist_core.config import TrainConfig
+
+    manager, owner = state.get_job_manager(), "fedcba9876543210fedcba9876543210"
+    # Two other students' long trainings take both trainers, so this student's waits in the queue.
+    others = {f"other-{seed}": manager.submit(TrainConfig(hidden_size=16, epochs=40, seed=seed), owner=f"other-{seed}")
+              for seed in (1, 2)}
+    mine = manager.submit(TrainConfig(hidden_size=16, epochs=40, seed=3), owner=owner)
+    try:
+        app = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=120)
+        app.session_state["owner_id"] = owner
+        app.switch_page(TRAIN_PAGE)
+        app.run()
+        assert not app.exception, app.exception
+        assert [info.value for info in app.main.info if info.value.startswith("Waiting")] == [
+            "Waiting for a free trainer: position 1 in the queue (2 trainings run at once on this server). "
+            "The curves appear once it starts."]
+        assert app.button(key=f"stop-{mine.job_id}")
+        assert not app.main.get("vega_lite_chart") and not app.main.get("progress"), "a queued job draws no charts"
+
+        for other, job in others.items():
+            manager.stop(job.job_id, other)
+        app = rerun_until(app, lambda page: any(bar.proto.text.startswith("Epoch 1/40") for bar in page.get("progress")))
+        assert not any(info.value.startswith("Waiting") for info in app.main.info)
+        titles = [vega_spec(chart)["title"] for chart in app.main.get("vega_lite_chart")]
+        assert titles == ["Loss (lower is better)", "Accuracy (higher is better)"]
+        assert app.button(key=f"stop-{mine.job_id}")
+    finally:
+        for job_owner, job in [*others.items(), (owner, mine)]:
+            manager.stop(job.job_id, job_owner)
