@@ -17,6 +17,10 @@ FINISHED_JOBS_KEPT = 50
 MAX_QUEUED_PER_OWNER = int(os.environ.get("MNIST_MAX_QUEUED_PER_OWNER", "8"))
 # How often the manager's thread relays progress and looks for finished trainings.
 POLL_SECONDS = 0.2
+# When every round fails for this long (the Ray cluster went away, or Ray was shut down under the
+# server), the running trainings are given up as failed: their pages say so instead of showing
+# progress that never moves. A shorter hiccup is retried without a word to the students.
+GIVE_UP_SECONDS = 30.0
 # Attempts to find a stored run while no other save interleaves; see `submit`.
 _FIND_ATTEMPTS = 3
 
@@ -153,6 +157,7 @@ class JobManager:
         # killed as soon as that page run finished and the server died a minute later ("Failed to
         # connect to GCS within 60 seconds"), checked with Ray 2.60 on this machine.
         self._connect()  # At once, so workers are warm before the first Train click.
+        failing_since = None
         while True:
             with self._changed:
                 self._changed.wait_for(lambda: self._queued or self._running)
@@ -161,9 +166,33 @@ class JobManager:
                     self._start_jobs()
                     self._relay_progress()
                     self._collect_results()
-            except Exception:  # The thread must outlive any Ray hiccup; the next round retries.
-                _logger.exception("The job manager's round failed; retrying.")
+                if failing_since is not None:
+                    _logger.warning("The job manager's rounds work again.")
+                failing_since = None
+            except Exception as error:  # The thread must outlive any Ray hiccup; the next round retries.
+                # The whole story once per outage, not five tracebacks a second.
+                if failing_since is None:
+                    failing_since = time.monotonic()
+                    _logger.exception("The job manager's round failed; retrying every %.1f s.", POLL_SECONDS)
+                elif time.monotonic() - failing_since >= GIVE_UP_SECONDS:
+                    self._give_up_running(error)
+                    failing_since = None
             time.sleep(POLL_SECONDS)
+
+    def _give_up_running(self, error):
+        """Fails every running job after rounds failed for GIVE_UP_SECONDS; nothing of them is saved."""
+        reason = first_line(error, limit=None, default=type(error).__name__)
+        message = f"Training failed: lost contact with Ray ({reason}); nothing was saved. Press Train to try again."
+        with self._changed:
+            running = list(self._running)
+        _logger.error("Gave up %d running training(s) after %.0f s of failed rounds: %s",
+                      len(running), GIVE_UP_SECONDS, reason)
+        for job in running:
+            try:
+                self.trainer.forget(job.job_id)
+            except Exception:  # Ray is what failed; there may be nothing left to forget.
+                pass
+            self._release(job, FAILED, error=message)
 
     def _connect(self):
         """Connects to Ray once; on failure, fails the waiting jobs with a message naming the address."""

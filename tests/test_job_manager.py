@@ -10,7 +10,7 @@ import types
 import psutil
 import pytest
 
-from mnist_core import cluster, remote
+from mnist_core import cluster, job_manager, remote
 from mnist_core.config import TrainConfig
 from mnist_core.job_manager import JobManager, QueueFullError
 from mnist_core.job_record import DONE, FAILED, FINAL_STATES, QUEUED, RUNNING, STOPPED
@@ -439,3 +439,21 @@ def test_trainings_at_once_follow_the_cluster_within_the_servers_cap(tmp_path):
         time.sleep(0.01)
     assert on_cluster.capacity() == 5
     assert JobManager(RunStore(tmp_path), max_concurrent=2, trainer=FakeTrainer(capacity=5)).capacity() == 2
+
+
+def test_rounds_that_keep_failing_fail_the_running_jobs_with_one_traceback(tmp_path, monkeypatch, caplog):
+    class LostRay(FakeTrainer):
+        def progress(self, job_ids):
+            raise ConnectionError("GCS at 127.0.0.1:6379 is unreachable\nmore detail")
+
+    monkeypatch.setattr(job_manager, "GIVE_UP_SECONDS", 1.0)
+    manager = JobManager(RunStore(tmp_path), max_concurrent=1, trainer=LostRay(finishes=False))
+    job = manager.submit(tiny(70), "alice")
+    final = wait_until_final(job)[0][-1]
+    assert final.state == FAILED
+    assert final.error == ("Training failed: lost contact with Ray (GCS at 127.0.0.1:6379 is unreachable); "
+                           "nothing was saved. Press Train to try again.")
+    failed_rounds = [record for record in caplog.records if "round failed" in record.getMessage()]
+    assert len(failed_rounds) == 1 and failed_rounds[0].exc_info, "one traceback per outage, not one per round"
+    assert "Gave up 1 running training(s)" in caplog.text
+    assert not list(tmp_path.iterdir()) and manager.jobs_for("alice") == [job]
