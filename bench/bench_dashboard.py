@@ -75,10 +75,10 @@ def memory(port, seed):
         browser.close()
     common = set(workers[0]) & set(workers[-1])
     print(f"server RSS: {server_rss[0]:.0f} MB after the 1st, {server_rss[-1]:.0f} MB after the {TRAININGS}th "
-          f"(+{server_rss[-1] - server_rss[0]:.0f} MB)")
+          f"({server_rss[-1] - server_rss[0]:+.0f} MB)")
     for pid in sorted(common):
         print(f"worker {pid}: {workers[0][pid]:.0f} MB after the 1st, {workers[-1][pid]:.0f} MB after the "
-              f"{TRAININGS}th (+{workers[-1][pid] - workers[0][pid]:.0f} MB)")
+              f"{TRAININGS}th ({workers[-1][pid] - workers[0][pid]:+.0f} MB)")
     if not common:
         print(f"no worker lived through all {TRAININGS} trainings: {workers[0]} then {workers[-1]}")
     warm = clicks[WARM_CLICKS]

@@ -34,7 +34,7 @@ def main():
             sizes.append(rss_mb())
         print(f"{name}: RSS after each call {[round(size) for size in sizes]} MB")
         print(f"{name}: after the 1st {sizes[0]:.0f} MB, after the {CALLS}th {sizes[-1]:.0f} MB "
-              f"(+{sizes[-1] - sizes[0]:.0f} MB; target within 100 MB)", flush=True)
+              f"({sizes[-1] - sizes[0]:+.0f} MB; target within 100 MB)", flush=True)
         print_ratio(f"{name}: RSS growth over {CALLS} calls", sizes[-1] - sizes[0], seed["peak_rss_mb"], "peak RSS", "MB")
     print(f"load average: {os.getloadavg()}")
 
